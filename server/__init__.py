@@ -1,0 +1,69 @@
+"""Blackbook server: `create_app` builds the Flask app; nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_sqlalchemy.session import Session as FlaskSqlSession
+from flask_swagger_ui import get_swaggerui_blueprint
+
+from server import config as settings
+from server import models  # noqa: F401  (every table registered before migrations run)
+from server.changelog import service as changelog
+from server.core import database, problems
+from server.core.api import make_api
+from server.core.http import require_json_body
+from server.core.json import SafeJSONProvider
+from server.extensions import db, migrate
+from server.ops import request_log
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.json = SafeJSONProvider(app)
+    app.config.update(settings.API_SETTINGS)
+    app.config.update(settings.from_environment())
+    app.config.update(config or {})
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(url))
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logging.getLogger("blackbook").setLevel(app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    with app.app_context():
+        database.configure(db.engine)
+    changelog.install(FlaskSqlSession)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    api = make_api(app)
+    problems.register(app)
+    request_log.install(app)
+    app.before_request(require_json_body)
+    _register_blueprints(app, api)
+    _register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask, api) -> None:
+    from server.customer_requests.routes import blp as requests_blp
+    from server.customers.routes import blp as customers_blp
+    from server.notes.routes import blp as notes_blp
+    from server.ops.routes import blp as ops_blp
+    from server.stores.routes import blp as stores_blp
+
+    for blueprint in (stores_blp, customers_blp, requests_blp, notes_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(ops_blp)
+    app.register_blueprint(get_swaggerui_blueprint(
+        "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": "Blackbook API v1"}))
+
+
+def _register_commands(app: Flask) -> None:
+    from server.stores.cli import associates_cli, keys_cli, stores_cli
+    from server.demo import demo_cli
+
+    for group in (stores_cli, keys_cli, associates_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.core.types import UTCDateTime, utcnow
+from server.extensions import db
+
+
+class Change(db.Model):
+    """One committed change to one record. `seq` is its position in commit order."""
+
+    __tablename__ = "changes"
+    __table_args__ = (
+        sa.Index("ix_changes_record", "entity", "record_id", "seq"),
+        sa.Index("ix_changes_store_seq", "store_id", "seq"),
+        sa.Index("ix_changes_customer_seq", "customer_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    entity: Mapped[str] = mapped_column(sa.String(20))
+    record_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    op: Mapped[str] = mapped_column(sa.String(10))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    # Scope hints, so a device's or the CRM's reads need no join to find their changes.
+    store_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    reason: Mapped[str | None] = mapped_column(sa.String(20))
+    committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChangeCounter(db.Model):
+    """A single row whose lock serialises the numbering of changes in commit order.
+
+    A sequence taken at insert time is not enough: a transaction can take number
+    10, another 11, and 11 commit first; a reader that has passed 11 never sees 10.
+    Taking the number under this row's lock just before COMMIT means whoever holds
+    number N has committed every number below it before N becomes visible.
+    """
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+@sa.event.listens_for(ChangeCounter.__table__, "after_create")
+def _seed_counter(target, connection, **kw):
+    connection.execute(target.insert().values(id=1, value=0))

@@ -1,0 +1,101 @@
+"""Recording changes. Services call `record`; numbering happens at commit.
+
+Changes recorded inside `savepoint(...)` are forgotten if that savepoint rolls
+back, so a rejected sync mutation leaves no trace in the log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from server.changelog.models import Change, ChangeCounter
+from server.core.types import utcnow
+
+PENDING = "blackbook.pending_changes"
+
+
+@dataclass
+class PendingChange:
+    entity: str
+    record: Any
+    op: str
+    version: int | None
+    store_id: uuid.UUID | None
+    customer_id: uuid.UUID | None
+    reason: str | None
+
+    @property
+    def key(self) -> tuple[str, uuid.UUID]:
+        return (self.entity, self.record.id)
+
+
+def record(session: Session, entity: str, obj: Any, *, op: str = "upsert",
+           reason: str | None = None) -> None:
+    """Note that `obj` changed in this transaction; it is logged when the transaction commits."""
+    version = obj.version + 1 if op == "delete" else None
+    session.info.setdefault(PENDING, []).append(PendingChange(
+        entity, obj, op, version, getattr(obj, "store_id", None),
+        getattr(obj, "customer_id", None) if entity != "customer" else obj.id, reason))
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint whose rollback also forgets the changes recorded inside it."""
+    pending = session.info.setdefault(PENDING, [])
+    mark = len(pending)
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        del pending[mark:]
+        raise
+
+
+def _latest_per_record(pending: list[PendingChange]) -> list[PendingChange]:
+    latest: dict[tuple[str, uuid.UUID], PendingChange] = {}
+    for change in pending:
+        latest.pop(change.key, None)
+        latest[change.key] = change
+    return list(latest.values())
+
+
+def _take_numbers(session: Session, count: int) -> int:
+    """Reserve `count` positions; returns the last. Holds the counter lock until commit."""
+    statement = (sa.update(ChangeCounter).where(ChangeCounter.id == 1)
+                 .values(value=ChangeCounter.value + count).returning(ChangeCounter.value))
+    return session.execute(statement).scalar_one()
+
+
+def _write_log(session: Session) -> None:
+    pending = session.info.get(PENDING)
+    if not pending or session.in_nested_transaction():
+        return  # a savepoint's release; the log is written once, at the real commit
+    session.flush()
+    changes = _latest_per_record(pending)
+    pending.clear()
+    last = _take_numbers(session, len(changes))
+    now = utcnow()
+    rows = [{"seq": last - len(changes) + i + 1, "entity": c.entity, "record_id": c.record.id,
+             "op": c.op, "version": c.version or c.record.version, "store_id": c.store_id,
+             "customer_id": c.customer_id, "reason": c.reason, "committed_at": now}
+            for i, c in enumerate(changes)]
+    session.execute(sa.insert(Change), rows)
+
+
+def _forget_on_end(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+def install(session_class: Any) -> None:
+    """Hook the log into every commit of sessions of this class (idempotent)."""
+    if not event.contains(session_class, "before_commit", _write_log):
+        event.listen(session_class, "before_commit", _write_log)
+        event.listen(session_class, "after_transaction_end", _forget_on_end)

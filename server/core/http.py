@@ -1,0 +1,44 @@
+"""HTTP details shared by the blueprints: ETags, If-Match, media types."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Response, request
+
+from server.core.errors import Malformed
+
+_ETAG = re.compile(r'^(?:W/)?"(\d{1,12})"$')
+
+
+def etag_for(version: int) -> str:
+    return f'"{version}"'
+
+
+def with_etag(response: Response, version: int) -> Response:
+    response.headers["ETag"] = etag_for(version)
+    return response
+
+
+def expected_version() -> int | None:
+    """The version named by If-Match; None when absent or `*`. -1 never matches."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    match = _ETAG.match(header)
+    return int(match.group(1)) if match else -1
+
+
+def require_json_body() -> None:
+    """Writes must say they send JSON; anything else is a 415, not a guess."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    if not request.is_json:
+        from werkzeug.exceptions import UnsupportedMediaType
+        raise UnsupportedMediaType("Send the body as application/json.")
+
+
+def positive_id_guard(value: int, field: str) -> int:
+    if not 0 <= value < 2**53:
+        raise Malformed(f"{field} is out of range.")
+    return value

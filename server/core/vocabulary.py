@@ -1,0 +1,3 @@
+"""The shop's words that several domains share."""
+
+CHANNELS = ("email", "sms", "post", "phone", "push")

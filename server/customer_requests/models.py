@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.core.types import UTCDateTime, new_id, utcnow
+from server.extensions import db
+
+
+class CustomerRequest(db.Model):
+    """Something a customer asked for, in one store."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        sa.Index("ix_requests_store_status_due", "store_id", "status", "due_date"),
+        sa.Index("ix_requests_created", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    customer_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    store_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("stores.id"))
+    type: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    status_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    sku: Mapped[str | None] = mapped_column(sa.String(64))
+    description: Mapped[str | None] = mapped_column(sa.String(500))
+    size: Mapped[str | None] = mapped_column(sa.String(32))
+    colour: Mapped[str | None] = mapped_column(sa.String(40))
+    quantity: Mapped[int] = mapped_column(sa.Integer, default=1)
+    due_date: Mapped[date | None] = mapped_column(sa.Date)
+    notify_channels: Mapped[list] = mapped_column(sa.JSON, default=list)
+    captured_by: Mapped[str | None] = mapped_column(sa.String(32))
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    history: Mapped[list[StatusChange]] = relationship(
+        order_by="StatusChange.changed_at", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class StatusChange(db.Model):
+    """One step of a request's lifecycle, kept for head office and the CRM."""
+
+    __tablename__ = "request_status_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    request_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("requests.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(sa.String(20))
+    to_status: Mapped[str] = mapped_column(sa.String(20))
+    reason: Mapped[str | None] = mapped_column(sa.String(40))
+    changed_by: Mapped[str | None] = mapped_column(sa.String(32))
+    key_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,142 @@
+"""The rules for requests: store-bound, lifecycle-checked, versioned."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.changelog import service as changelog
+from server.core import paging
+from server.core.actor import Actor
+from server.core.errors import AlreadyExists, Conflict, Forbidden, NotFound, Rejected
+from server.core.types import utcnow
+from server.core.versioning import check_version
+from server.customer_requests import lifecycle
+from server.customer_requests.models import CustomerRequest, StatusChange
+from server.customers.models import Customer
+from server.stores.models import Store
+
+
+def _store_for_new_request(session: Session, actor: Actor, store_id: uuid.UUID | None):
+    if actor.is_tablet:
+        if store_id not in (None, actor.store_id):
+            raise Forbidden("A tablet captures requests for its own store only.")
+        return actor.store_id
+    if store_id is None:
+        raise Rejected(errors={"store_id": ["Missing data for required field."]})
+    if session.get(Store, store_id) is None:
+        raise Rejected(errors={"store_id": ["No such store."]})
+    return store_id
+
+
+def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequest:
+    """Capture a request; it starts open, in the capturing device's store."""
+    data = dict(data)
+    request_id = data.pop("id", None) or uuid.uuid4()
+    if session.get(CustomerRequest, request_id) is not None:
+        raise AlreadyExists("A request with this id exists already.", id=str(request_id))
+    store_id = _store_for_new_request(session, actor, data.pop("store_id", None))
+    if session.get(Customer, data["customer_id"]) is None:
+        raise Rejected(errors={"customer_id": ["No such customer."]})
+    record = CustomerRequest(id=request_id, store_id=store_id, status="open", **data)
+    record.history.append(StatusChange(from_status=None, to_status="open",
+                                       changed_by=data.get("captured_by"), key_id=actor.key_id))
+    session.add(record)
+    session.flush()
+    changelog.record(session, "request", record)
+    return record
+
+
+def get(session: Session, actor: Actor, request_id: uuid.UUID) -> CustomerRequest:
+    """A request by id; another store's request does not exist for a tablet."""
+    record = session.get(CustomerRequest, request_id)
+    if record is None or not actor.may_reach_store(record.store_id):
+        raise NotFound("No such request.")
+    return record
+
+
+def _filters(actor: Actor, args: dict[str, Any]) -> list[sa.ColumnElement]:
+    store_id = args.get("store_id")
+    if actor.is_tablet:
+        if store_id not in (None, actor.store_id):
+            raise Forbidden("A tablet lists its own store's requests only.")
+        store_id = actor.store_id
+    clauses = []
+    if store_id:
+        clauses.append(CustomerRequest.store_id == store_id)
+    if args.get("customer_id"):
+        clauses.append(CustomerRequest.customer_id == args["customer_id"])
+    if args.get("status"):
+        clauses.append(CustomerRequest.status.in_(args["status"]))
+    if args.get("type"):
+        clauses.append(CustomerRequest.type.in_(args["type"]))
+    if args.get("due_before"):
+        clauses.append(CustomerRequest.due_date < args["due_before"])
+    if args.get("due_after"):
+        clauses.append(CustomerRequest.due_date > args["due_after"])
+    if args.get("overdue") is not None:
+        overdue = sa.and_(CustomerRequest.due_date < date.today(),
+                          CustomerRequest.status.not_in(lifecycle.CLOSED))
+        clauses.append(overdue if args["overdue"] else sa.not_(overdue))
+    return clauses
+
+
+def find(session: Session, actor: Actor, args: dict[str, Any], limit: int,
+         after: str | None) -> tuple[list[CustomerRequest], str | None]:
+    """Requests matching the filters, newest first, in keyset pages."""
+    query = sa.select(CustomerRequest).where(*_filters(actor, args))
+    last = paging.decode(after, (paging.aware_time, uuid.UUID))
+    if last is not None:
+        query = query.where(sa.tuple_(CustomerRequest.created_at, CustomerRequest.id)
+                            < tuple(last))
+    query = query.order_by(CustomerRequest.created_at.desc(), CustomerRequest.id.desc())
+    rows = list(session.scalars(query.limit(limit + 1)))
+    return paging.page(rows, limit, lambda r: [r.created_at.isoformat(), str(r.id)])
+
+
+def _apply_status(record: CustomerRequest, actor: Actor, target: str, reason: str | None,
+                  changed_by: str | None) -> None:
+    lifecycle.check(record.status, target, reason)
+    record.history.append(StatusChange(from_status=record.status, to_status=target,
+                                       reason=reason, changed_by=changed_by,
+                                       key_id=actor.key_id))
+    record.status, record.status_reason = target, reason
+    record.closed_at = utcnow() if target in lifecycle.CLOSED else None
+
+
+def update(session: Session, actor: Actor, request_id: uuid.UUID, changes: dict[str, Any],
+           expected_version: int | None = None) -> CustomerRequest:
+    """Edit an open request; a `status` in the changes obeys the lifecycle."""
+    record = get(session, actor, request_id)
+    check_version(record, expected_version)
+    changes = dict(changes)
+    target, reason = changes.pop("status", None), changes.pop("reason", None)
+    changed_by = changes.pop("changed_by", None)
+    if changes and record.status in lifecycle.CLOSED:
+        raise Conflict(f"A {record.status} request can no longer be edited.")
+    for field, value in changes.items():
+        setattr(record, field, value)
+    if target is not None and target != record.status:
+        _apply_status(record, actor, target, reason, changed_by)
+    elif reason is not None:
+        raise Rejected(errors={"reason": ["A reason goes with a change of status."]})
+    session.flush()
+    changelog.record(session, "request", record)
+    return record
+
+
+def transition(session: Session, actor: Actor, request_id: uuid.UUID, status: str,
+               reason: str | None, changed_by: str | None,
+               expected_version: int | None = None) -> CustomerRequest:
+    """Move a request along its lifecycle (409 naming the allowed statuses otherwise)."""
+    record = get(session, actor, request_id)
+    check_version(record, expected_version)
+    _apply_status(record, actor, status, reason, changed_by)
+    session.flush()
+    changelog.record(session, "request", record)
+    return record
+

@@ -1,0 +1,1 @@
+"""Customers, their contact points and preferences: one customer across all stores."""

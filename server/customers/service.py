@@ -1,0 +1,109 @@
+"""The rules for customers: normalised contact points, scoped lookups, versioned edits."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.changelog import service as changelog
+from server.core import paging
+from server.core.actor import Actor
+from server.core.errors import AlreadyExists, Forbidden, NotFound, Rejected
+from server.core.versioning import check_version
+from server.customers import normalise
+from server.customers.models import Customer
+from server.stores.models import Store
+
+LOOKUP_KEYS = ("email", "phone", "phone_suffix", "name")
+
+
+def _region(session: Session, actor: Actor, home_store_id: uuid.UUID | None) -> str | None:
+    store_id = actor.store_id or home_store_id
+    store = session.get(Store, store_id) if store_id else None
+    return store.country if store else None
+
+
+def _apply(customer: Customer, data: dict[str, Any], region: str | None) -> None:
+    if data.get("email"):
+        data["email"] = normalise.email(data["email"])
+    if data.get("phone"):
+        data["phone"] = normalise.phone(data["phone"], region)
+    for field, value in data.items():
+        setattr(customer, field, value)
+    customer.name_key = normalise.name_key(customer.given_name, customer.family_name)
+    customer.family_key = normalise.fold(customer.family_name) if customer.family_name else None
+    customer.phone_reversed = normalise.digits_reversed(customer.phone)
+
+
+def create(session: Session, actor: Actor, data: dict[str, Any]) -> Customer:
+    """Create a customer; the id may come from the tablet that captured it."""
+    data = dict(data)
+    customer_id = data.pop("id", None) or uuid.uuid4()
+    if session.get(Customer, customer_id) is not None:
+        raise AlreadyExists("A customer with this id exists already.", id=str(customer_id))
+    home = data.pop("home_store_id", None)
+    if actor.is_tablet:
+        home = actor.store_id
+    elif home is not None and session.get(Store, home) is None:
+        raise Rejected(errors={"home_store_id": ["No such store."]})
+    customer = Customer(id=customer_id, home_store_id=home, preferences={})
+    _apply(customer, data, _region(session, actor, home))
+    session.add(customer)
+    session.flush()
+    changelog.record(session, "customer", customer)
+    return customer
+
+
+def get(session: Session, actor: Actor, customer_id: uuid.UUID) -> Customer:
+    """Any key that may read customers finds one by id: a customer belongs to no one store."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("No such customer.")
+    return customer
+
+
+def update(session: Session, actor: Actor, customer_id: uuid.UUID, changes: dict[str, Any],
+           expected_version: int | None = None) -> Customer:
+    customer = get(session, actor, customer_id)
+    check_version(customer, expected_version)
+    if not changes:
+        return customer
+    _apply(customer, dict(changes), _region(session, actor, customer.home_store_id))
+    session.flush()
+    changelog.record(session, "customer", customer)
+    return customer
+
+
+def _criterion(session: Session, actor: Actor, key: str, value: str) -> sa.ColumnElement:
+    if key == "email":
+        return Customer.email == normalise.email(value)
+    if key == "phone":
+        return Customer.phone == normalise.phone(value, _region(session, actor, None))
+    if key == "phone_suffix":
+        return Customer.phone_reversed.startswith(value[::-1], autoescape=True)
+    folded = normalise.fold(value)
+    return sa.or_(Customer.name_key.startswith(folded, autoescape=True),
+                  Customer.family_key.startswith(folded, autoescape=True))
+
+
+def lookup(session: Session, actor: Actor, criteria: dict[str, str], limit: int,
+           after: str | None) -> tuple[list[Customer], str | None]:
+    """Find customers by exact email, phone in any format, last digits, or name prefix.
+
+    Tablets must say what they look for: a store device never lists every customer.
+    """
+    given = {k: v for k, v in criteria.items() if k in LOOKUP_KEYS and v}
+    if actor.is_tablet and not given:
+        raise Forbidden("A tablet looks customers up by email, phone, phone_suffix or name.")
+    query = sa.select(Customer)
+    for key, value in given.items():
+        query = query.where(_criterion(session, actor, key, value))
+    last = paging.decode(after, (str, uuid.UUID))
+    if last is not None:
+        query = query.where(sa.tuple_(Customer.name_key, Customer.id) > tuple(last))
+    rows = list(session.scalars(query.order_by(Customer.name_key, Customer.id).limit(limit + 1)))
+    return paging.page(rows, limit, lambda c: [c.name_key, str(c.id)])
+

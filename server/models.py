@@ -1,0 +1,10 @@
+"""Every table, imported in one place so metadata (and Alembic) sees them all."""
+
+from server.changelog.models import Change, ChangeCounter
+from server.customer_requests.models import CustomerRequest, StatusChange
+from server.customers.models import Customer
+from server.notes.models import Note
+from server.stores.models import ApiKey, Associate, Device, Store
+
+__all__ = ["ApiKey", "Associate", "Change", "ChangeCounter", "Customer", "CustomerRequest",
+           "Device", "Note", "StatusChange", "Store"]

@@ -1,0 +1,1 @@
+"""Free-text notes about a customer or a request, scanned for sensitive content."""

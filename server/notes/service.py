@@ -1,0 +1,109 @@
+"""The rules for notes: store-bound, scanned, and sensitive ones kept from the CRM."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.changelog import service as changelog
+from server.core import paging
+from server.core.actor import Actor
+from server.core.errors import AlreadyExists, NotFound, Rejected
+from server.core.versioning import check_version
+from server.customer_requests.models import CustomerRequest
+from server.customers.models import Customer
+from server.notes import sensitive
+from server.notes.models import Note
+
+# Audiences that may hold special-category text: the store that wrote it, and admins.
+MAY_READ_SENSITIVE = frozenset({"tablet", "admin"})
+
+
+def _scan(note: Note) -> None:
+    note.sensitive_categories = sensitive.categories_in(note.body)
+    note.sensitive = bool(note.sensitive_categories)
+    note.warnings = [{
+        "code": "sensitive_content",
+        "categories": note.sensitive_categories,
+        "message": "This note seems to mention " + ", ".join(note.sensitive_categories)
+                   + ". It will never reach marketing systems; consider rephrasing.",
+    }] if note.sensitive else []
+
+
+def _visible(actor: Actor, note: Note) -> bool:
+    if not actor.may_reach_store(note.store_id):
+        return False
+    return not note.sensitive or actor.scope in MAY_READ_SENSITIVE
+
+
+def create(session: Session, actor: Actor, data: dict[str, Any]) -> Note:
+    data = dict(data)
+    note_id = data.pop("id", None) or uuid.uuid4()
+    if session.get(Note, note_id) is not None:
+        raise AlreadyExists("A note with this id exists already.", id=str(note_id))
+    if session.get(Customer, data["customer_id"]) is None:
+        raise Rejected(errors={"customer_id": ["No such customer."]})
+    store_id = actor.store_id
+    if data.get("request_id"):
+        request = session.get(CustomerRequest, data["request_id"])
+        if request is None or request.customer_id != data["customer_id"] \
+                or not actor.may_reach_store(request.store_id):
+            raise Rejected(errors={"request_id": ["No such request for this customer."]})
+        store_id = request.store_id
+    if store_id is None:
+        raise Rejected(errors={"request_id": ["An admin note must belong to a request."]})
+    note = Note(id=note_id, store_id=store_id, **data)
+    _scan(note)
+    session.add(note)
+    session.flush()
+    changelog.record(session, "note", note)
+    return note
+
+
+def get(session: Session, actor: Actor, note_id: uuid.UUID) -> Note:
+    note = session.get(Note, note_id)
+    if note is None or not _visible(actor, note):
+        raise NotFound("No such note.")
+    return note
+
+
+def find(session: Session, actor: Actor, args: dict[str, Any], limit: int,
+         after: str | None) -> tuple[list[Note], str | None]:
+    """Notes in capture order; tablets see their store's, the CRM never sees sensitive ones."""
+    query = sa.select(Note)
+    if actor.is_tablet:
+        query = query.where(Note.store_id == actor.store_id)
+    if actor.scope not in MAY_READ_SENSITIVE:
+        query = query.where(Note.sensitive.is_(False))
+    for field in ("customer_id", "request_id"):
+        if args.get(field):
+            query = query.where(getattr(Note, field) == args[field])
+    last = paging.decode(after, (paging.aware_time, uuid.UUID))
+    if last is not None:
+        query = query.where(sa.tuple_(Note.created_at, Note.id) > tuple(last))
+    rows = list(session.scalars(query.order_by(Note.created_at, Note.id).limit(limit + 1)))
+    return paging.page(rows, limit, lambda n: [n.created_at.isoformat(), str(n.id)])
+
+
+def update(session: Session, actor: Actor, note_id: uuid.UUID, body: str,
+           expected_version: int | None = None) -> Note:
+    note = get(session, actor, note_id)
+    check_version(note, expected_version)
+    note.body = body
+    _scan(note)
+    session.flush()
+    changelog.record(session, "note", note)
+    return note
+
+
+def delete(session: Session, actor: Actor, note_id: uuid.UUID,
+           expected_version: int | None = None) -> None:
+    """Delete a note; tablets learn of it through a tombstone in the change log."""
+    note = get(session, actor, note_id)
+    check_version(note, expected_version)
+    changelog.record(session, "note", note, op="delete", reason="deleted")
+    session.delete(note)
+    session.flush()

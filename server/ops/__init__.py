@@ -1,0 +1,1 @@
+"""Operations: health check and the request log."""

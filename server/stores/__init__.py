@@ -1,0 +1,1 @@
+"""Stores, devices, associates and API keys: who is calling, and what they may reach."""

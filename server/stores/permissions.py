@@ -1,0 +1,23 @@
+"""What each key scope may do. One table, checked by one function."""
+
+from __future__ import annotations
+
+from server.core.actor import Actor
+from server.core.errors import Forbidden
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "me:read": frozenset({"tablet", "crm", "channel", "admin"}),
+    "stores:read": frozenset({"tablet", "crm", "admin"}),
+    "stores:write": frozenset({"admin"}),
+    "customers:read": frozenset({"tablet", "crm", "admin"}),
+    "customers:write": frozenset({"tablet", "admin"}),
+    "requests:read": frozenset({"tablet", "crm", "admin"}),
+    "requests:write": frozenset({"tablet", "admin"}),
+    "notes:read": frozenset({"tablet", "crm", "admin"}),
+    "notes:write": frozenset({"tablet", "admin"}),
+}
+
+
+def require(actor: Actor, permission: str) -> None:
+    if actor.scope not in PERMISSIONS[permission]:
+        raise Forbidden(f"A {actor.scope} key may not do this ({permission}).")
