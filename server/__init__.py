@@ -16,7 +16,7 @@ from server.core import database, problems
 from server.core.api import make_api
 from server.core.http import require_json_body
 from server.core.json import SafeJSONProvider
-from server.extensions import db, migrate
+from server.extensions import db, end_request_session, migrate
 from server.ops import request_log
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -34,6 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("blackbook").setLevel(app.config["LOG_LEVEL"])
 
     db.init_app(app)
+    app.teardown_request(end_request_session)
+    app.before_request(database.mark_read_requests)
+    app.teardown_request(database.unmark_read_requests)
     with app.app_context():
         database.configure(db.engine)
     changelog.install(FlaskSqlSession)
@@ -62,8 +65,8 @@ def _register_blueprints(app: Flask, api) -> None:
 
 
 def _register_commands(app: Flask) -> None:
-    from server.stores.cli import associates_cli, keys_cli, stores_cli
     from server.demo import demo_cli
+    from server.stores.cli import associates_cli, keys_cli, stores_cli
 
     for group in (stores_cli, keys_cli, associates_cli, demo_cli):
         app.cli.add_command(group)

@@ -1,10 +1,10 @@
 """Configuration, read from the environment once, with documented defaults.
 
-| variable              | default                                   | meaning |
-|-----------------------|-------------------------------------------|---------|
-| DATABASE_URL          | sqlite:///<instance>/blackbook.sqlite3    | SQLAlchemy URL; PostgreSQL as `postgresql+psycopg://…` |
-| BLACKBOOK_MAX_BODY    | 5242880 (5 MiB)                           | largest request body accepted (413 beyond) |
-| BLACKBOOK_LOG_LEVEL   | INFO                                      | level of the request log |
+DATABASE_URL         SQLAlchemy URL. Default: SQLite at <instance>/blackbook.sqlite3.
+                     PostgreSQL: postgresql+psycopg://user:password@host/db
+BLACKBOOK_INSTANCE   folder of the default SQLite file. Default: ./instance
+BLACKBOOK_MAX_BODY   largest request body in bytes (413 beyond). Default: 5242880
+BLACKBOOK_LOG_LEVEL  level of the request log. Default: INFO
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from marshmallow import ValidationError, fields, validate
 
 
@@ -25,3 +27,12 @@ class Text(fields.String):
 def text_list(max_items: int = 20, max_length: int = 60) -> fields.List:
     return fields.List(Text(max_length=max_length, min_length=1),
                        validate=validate.Length(max=max_items), load_default=list)
+
+
+class Timestamp(fields.DateTime):
+    """Output time, always RFC 3339 in UTC, however it was given to us."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None:
+            value = value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Response, request
-
-from server.core.errors import Malformed
+from werkzeug.exceptions import UnsupportedMediaType
 
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,12})"$')
 
@@ -34,11 +33,5 @@ def require_json_body() -> None:
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     if not request.is_json:
-        from werkzeug.exceptions import UnsupportedMediaType
         raise UnsupportedMediaType("Send the body as application/json.")
 
-
-def positive_id_guard(value: int, field: str) -> int:
-    if not 0 <= value < 2**53:
-        raise Malformed(f"{field} is out of range.")
-    return value

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -42,7 +43,7 @@ def decode(token: str | None, types: tuple[Callable[[str], Any], ...]) -> list[A
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(types):
             raise ValueError("wrong shape")
-        return [convert(str(value)) for convert, value in zip(types, values)]
+        return [convert(str(value)) for convert, value in zip(types, values, strict=True)]
     except (binascii.Error, ValueError, TypeError):
         raise Rejected(errors={"query": {"after": ["Not a page token from this API."]}}) from None
 

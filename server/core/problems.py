@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, Response, json
@@ -53,6 +54,7 @@ def problem(status: int, code: str, title: str, detail: str | None = None,
 
 
 def from_domain_error(error: BlackbookError) -> Response:
+    _rollback()  # nothing a refused request flushed may reach a later commit
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
     if error.status == 503:
         headers = {"Retry-After": "1"}
@@ -61,6 +63,7 @@ def from_domain_error(error: BlackbookError) -> Response:
 
 
 def from_http_exception(error: HTTPException) -> Response:
+    _rollback()
     status = error.code or 500
     code = HTTP_CODES.get(status, "http_error")
     data = getattr(error, "data", None) or {}
@@ -102,8 +105,9 @@ def from_database_error(error: DBAPIError) -> Response:
 
 def from_unexpected(error: Exception) -> Response:
     _rollback()
-    # Type only: a message may echo personal data from the request.
-    log.error("unhandled %s", type(error).__name__, exc_info=False)
+    # Where it happened, without the message: messages can echo personal data.
+    where = "".join(traceback.format_tb(error.__traceback__)[-3:])
+    log.error("unhandled %s\n%s", type(error).__name__, where)
     return problem(500, "internal_error", "Internal error")
 
 

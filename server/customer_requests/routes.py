@@ -7,8 +7,14 @@ from flask_smorest import Blueprint
 
 from server.core.http import etag_for, expected_version
 from server.customer_requests import service
-from server.customer_requests.schemas import (RequestCreate, RequestListArgs, RequestOut,
-                                              RequestPage, RequestTransition, RequestUpdate)
+from server.customer_requests.schemas import (
+    RequestCreate,
+    RequestListArgs,
+    RequestOut,
+    RequestPage,
+    RequestTransition,
+    RequestUpdate,
+)
 from server.extensions import db
 from server.stores.auth import authorized, current_actor
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from server.core.fields import Text
+from server.core.fields import Text, Timestamp
 from server.core.paging import PageArgs
 from server.core.vocabulary import CHANNELS
 from server.customer_requests.lifecycle import STATUSES, TYPES
@@ -58,7 +58,7 @@ class StatusChangeOut(Schema):
     to_status = fields.Str()
     reason = fields.Str(allow_none=True)
     changed_by = fields.Str(allow_none=True)
-    changed_at = fields.DateTime()
+    changed_at = Timestamp()
 
 
 class RequestOut(Schema):
@@ -76,10 +76,10 @@ class RequestOut(Schema):
     due_date = fields.Date(allow_none=True)
     notify_channels = fields.List(fields.Str())
     captured_by = fields.Str(allow_none=True)
-    captured_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    closed_at = fields.DateTime(allow_none=True)
+    captured_at = Timestamp(allow_none=True)
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    closed_at = Timestamp(allow_none=True)
     version = fields.Int()
     history = fields.List(fields.Nested(StatusChangeOut))
 

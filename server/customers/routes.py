@@ -7,8 +7,13 @@ from flask_smorest import Blueprint
 
 from server.core.http import etag_for, expected_version
 from server.customers import service
-from server.customers.schemas import (CustomerCreate, CustomerLookupArgs, CustomerOut,
-                                      CustomerPage, CustomerUpdate)
+from server.customers.schemas import (
+    CustomerCreate,
+    CustomerLookupArgs,
+    CustomerOut,
+    CustomerPage,
+    CustomerUpdate,
+)
 from server.extensions import db
 from server.stores.auth import authorized, current_actor
 

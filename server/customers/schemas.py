@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from server.core.fields import Text, text_list
+from server.core.fields import Text, Timestamp, text_list
 from server.core.paging import PageArgs
 from server.core.vocabulary import CHANNELS
 from server.stores.service import valid_timezone
@@ -78,9 +78,9 @@ class CustomerOut(Schema):
     preferences = fields.Dict()
     home_store_id = fields.UUID(allow_none=True)
     captured_by = fields.Str(allow_none=True)
-    captured_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    captured_at = Timestamp(allow_none=True)
+    created_at = Timestamp()
+    updated_at = Timestamp()
     version = fields.Int()
 
 

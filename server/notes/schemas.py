@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from server.core.fields import Text
+from server.core.fields import Text, Timestamp
 from server.core.paging import PageArgs
 
 MAX_NOTE = 2000
@@ -21,7 +21,7 @@ class NoteUpdate(Schema):
     body = Text(max_length=MAX_NOTE, min_length=1, required=True)
 
 
-class Warning_(Schema):
+class WarningOut(Schema):
     code = fields.Str()
     message = fields.Str()
     categories = fields.List(fields.Str())
@@ -36,11 +36,11 @@ class NoteOut(Schema):
     sensitive = fields.Bool()
     sensitive_categories = fields.List(fields.Str())
     captured_by = fields.Str(allow_none=True)
-    captured_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    captured_at = Timestamp(allow_none=True)
+    created_at = Timestamp()
+    updated_at = Timestamp()
     version = fields.Int()
-    warnings = fields.List(fields.Nested(Warning_), dump_default=list)
+    warnings = fields.List(fields.Nested(WarningOut), dump_default=list)
 
 
 class NoteListArgs(PageArgs):

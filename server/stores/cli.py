@@ -1,4 +1,7 @@
-"""`flask stores|keys|associates …`: the operator's commands. New keys print alone on the last line."""
+"""`flask stores|keys|associates …`: the operator's commands.
+
+A new key is printed alone on the last line, so scripts can capture it.
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ the creator's output.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import uuid
@@ -20,7 +21,7 @@ from server.core.errors import NotFound, Rejected, Unauthorized
 from server.core.types import utcnow
 from server.stores.models import SCOPES, ApiKey, Device, Store
 
-TOKEN_PREFIX = "bb"
+TOKEN_PREFIX = "bb"  # noqa: S105 (a marker, not a secret)
 MAX_TOKEN_LENGTH = 200
 
 
@@ -58,10 +59,8 @@ def authenticate(session: Session, token: str) -> Actor:
 
 def find(session: Session, prefix_or_id: str) -> ApiKey:
     clause = ApiKey.prefix == prefix_or_id
-    try:
+    with contextlib.suppress(ValueError):  # not a UUID: match on the prefix alone
         clause = sa.or_(clause, ApiKey.id == uuid.UUID(prefix_or_id))
-    except ValueError:
-        pass  # not a UUID: match on the prefix alone
     key = session.scalar(sa.select(ApiKey).where(clause))
     if key is None:
         raise NotFound(f"No key {prefix_or_id!r}.")

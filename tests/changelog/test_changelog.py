@@ -1,0 +1,90 @@
+"""The change log: every write appends, numbered in commit order, nothing from a rollback."""
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from server.changelog import service as changelog
+from server.changelog.models import Change
+from server.core.errors import Rejected
+from server.customers import service as customers
+from server.extensions import db
+from tests.factories import make_customer, make_request
+
+
+def log(session):
+    return session.execute(sa.select(Change.seq, Change.entity, Change.record_id, Change.op,
+                                     Change.version).order_by(Change.seq)).all()
+
+
+def test_each_write_appends_one_numbered_change(session, world):
+    customer = make_customer(session, world.tablet_a.actor)
+    record = make_request(session, world.tablet_a.actor, customer)
+    customers.update(session, world.tablet_a.actor, customer.id, {"given_name": "Grace"})
+    session.commit()
+    assert log(session) == [(1, "customer", customer.id, "upsert", 1),
+                            (2, "request", record.id, "upsert", 1),
+                            (3, "customer", customer.id, "upsert", 2)]
+
+
+def test_two_edits_in_one_transaction_log_the_last_version_once(session, world):
+    customer = make_customer(session, world.tablet_a.actor)
+    for name in ("Grace", "Mary"):
+        customers.update(session, world.tablet_a.actor, customer.id, {"given_name": name})
+    session.commit()
+    assert [(e, v) for _, e, _, _, v in log(session)] == [("customer", 1), ("customer", 3)]
+
+
+def test_a_rolled_back_savepoint_leaves_no_change(session, world):
+    kept = customers.create(session, world.tablet_a.actor, {"given_name": "Kept"})
+    with pytest.raises(Rejected), changelog.savepoint(session):
+        customers.create(session, world.tablet_a.actor, {"given_name": "Lost"})
+        raise Rejected("refused")
+    session.commit()
+    assert [r for _, _, r, _, _ in log(session)] == [kept.id]
+
+
+def test_a_rolled_back_transaction_leaves_no_change(session, world):
+    customers.create(session, world.tablet_a.actor, {"given_name": "Gone"})
+    session.rollback()
+    make_customer(session, world.tablet_a.actor)
+    assert [seq for seq, *_ in log(session)] == [1]
+
+
+def test_concurrent_writers_number_changes_in_commit_order(app, world):
+    """Writers that overlap still get numbers in the order their commits land.
+
+    On PostgreSQL the second writer inserts while the first holds its number and
+    waits at the counter; on SQLite it waits at BEGIN IMMEDIATE.
+    """
+    actor = world.tablet_a.actor
+    first_has_number = threading.Event()
+    order: list[str] = []
+
+    def writer(name: str, hold: bool) -> None:
+        with app.app_context():
+            if not hold:
+                first_has_number.wait(5)
+            customers.create(db.session, actor, {"given_name": name})
+            if hold:
+                # Take the number, then stall before COMMIT; the other writer must wait.
+                changelog._write_log(db.session())
+                first_has_number.set()
+                threading.Event().wait(0.5)
+            db.session.commit()
+            order.append(name)
+            db.session.remove()
+
+    threads = [threading.Thread(target=writer, args=("slow", True)),
+               threading.Thread(target=writer, args=("fast", False))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    with app.app_context():
+        names = db.session.execute(sa.text(
+            "SELECT c.given_name FROM changes ch JOIN customers c ON c.id = ch.record_id "
+            "ORDER BY ch.seq")).scalars().all()
+    assert order == ["slow", "fast"]
+    assert names == ["slow", "fast"]

@@ -1,0 +1,101 @@
+"""Fixtures: one app and schema per test session, tables emptied after every test.
+
+The database is SQLite in a temporary file unless DATABASE_URL names another
+(`.ci/run` runs the suite once more with PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from flask.testing import FlaskClient
+
+from server import create_app
+from server.core import database
+from server.extensions import db
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    os.environ.setdefault("BLACKBOOK_INSTANCE", str(tmp_path_factory.mktemp("instance")))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+    # Test code reads objects the factories made after their session has closed.
+    db.session.configure(expire_on_commit=False)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    db.session.remove()
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+        connection.execute(sa.text("INSERT INTO change_counter (id, value) VALUES (1, 0)"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    with app.app_context(), database.reading():
+        yield
+        _empty_tables()
+
+
+class IsolatedClient(FlaskClient):
+    """Ends the test's own transaction before each call, as a separate process would.
+
+    Otherwise the test session's open snapshot (SQLite) would hide what the
+    request committed, or make its next write fail as stale.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.close()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def world(session):
+    """Two stores with a tablet each, plus crm, channel and admin keys."""
+    return factories.World.build(session)
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+REPO = Path(__file__).resolve().parent.parent
