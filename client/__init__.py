@@ -1,0 +1,1 @@
+"""The Blackbook tablet / CRM client (see issue: the Python tablet client)."""
