@@ -38,6 +38,8 @@ class CustomerRequest(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    # The version at which each field last changed: sync's per-field conflict check.
+    field_versions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     history: Mapped[list[StatusChange]] = relationship(
         order_by="StatusChange.changed_at", cascade="all, delete-orphan")

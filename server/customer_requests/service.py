@@ -14,6 +14,7 @@ from server.core import paging
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Conflict, Forbidden, NotFound, Rejected
 from server.core.types import utcnow
+from server.core import versioning
 from server.core.versioning import check_version
 from server.customer_requests import lifecycle
 from server.customer_requests.models import CustomerRequest, StatusChange
@@ -104,7 +105,7 @@ def _apply_status(record: CustomerRequest, actor: Actor, target: str, reason: st
     record.history.append(StatusChange(from_status=record.status, to_status=target,
                                        reason=reason, changed_by=changed_by,
                                        key_id=actor.key_id))
-    record.status, record.status_reason = target, reason
+    versioning.assign(record, {"status": target, "status_reason": reason})
     record.closed_at = utcnow() if target in lifecycle.CLOSED else None
 
 
@@ -118,8 +119,7 @@ def update(session: Session, actor: Actor, request_id: uuid.UUID, changes: dict[
     changed_by = changes.pop("changed_by", None)
     if changes and record.status in lifecycle.CLOSED:
         raise Conflict(f"A {record.status} request can no longer be edited.")
-    for field, value in changes.items():
-        setattr(record, field, value)
+    versioning.assign(record, changes)
     if target is not None and target != record.status:
         _apply_status(record, actor, target, reason, changed_by)
     elif reason is not None:

@@ -37,6 +37,8 @@ class Customer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    # The version at which each field last changed: sync's per-field conflict check.
+    field_versions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     # Derived search keys (see customers.normalise), kept in step by the service.
     name_key: Mapped[str] = mapped_column(sa.String(201))

@@ -12,6 +12,7 @@ from server.changelog import service as changelog
 from server.core import paging
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Forbidden, NotFound, Rejected
+from server.core import versioning
 from server.core.versioning import check_version
 from server.customers import normalise
 from server.customers.models import Customer
@@ -31,8 +32,7 @@ def _apply(customer: Customer, data: dict[str, Any], region: str | None) -> None
         data["email"] = normalise.email(data["email"])
     if data.get("phone"):
         data["phone"] = normalise.phone(data["phone"], region)
-    for field, value in data.items():
-        setattr(customer, field, value)
+    versioning.assign(customer, data)
     customer.name_key = normalise.name_key(customer.given_name, customer.family_name)
     customer.family_key = normalise.fold(customer.family_name) if customer.family_name else None
     customer.phone_reversed = normalise.digits_reversed(customer.phone)

@@ -26,5 +26,7 @@ class Note(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    # The version at which each field last changed: sync's per-field conflict check.
+    field_versions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     __mapper_args__ = {"version_id_col": version}

@@ -12,6 +12,7 @@ from server.changelog import service as changelog
 from server.core import paging
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, NotFound, Rejected
+from server.core import versioning
 from server.core.versioning import check_version
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
@@ -92,7 +93,7 @@ def update(session: Session, actor: Actor, note_id: uuid.UUID, body: str,
            expected_version: int | None = None) -> Note:
     note = get(session, actor, note_id)
     check_version(note, expected_version)
-    note.body = body
+    versioning.assign(note, {"body": body})
     _scan(note)
     session.flush()
     changelog.record(session, "note", note)
