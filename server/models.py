@@ -5,6 +5,7 @@ from server.customer_requests.models import CustomerRequest, StatusChange
 from server.customers.models import Customer
 from server.notes.models import Note
 from server.stores.models import ApiKey, Associate, Device, Store
+from server.sync.models import AppliedMutation, StoreCustomer
 
-__all__ = ["ApiKey", "Associate", "Change", "ChangeCounter", "Customer", "CustomerRequest",
-           "Device", "Note", "StatusChange", "Store"]
+__all__ = ["ApiKey", "AppliedMutation", "Associate", "Change", "ChangeCounter", "Customer",
+           "CustomerRequest", "Device", "Note", "StatusChange", "Store", "StoreCustomer"]

@@ -38,11 +38,15 @@ class PendingChange:
 
 
 def record(session: Session, entity: str, obj: Any, *, op: str = "upsert",
-           reason: str | None = None) -> None:
-    """Note that `obj` changed in this transaction; it is logged when the transaction commits."""
+           reason: str | None = None, store_id: uuid.UUID | None = None) -> None:
+    """Note that `obj` changed in this transaction; it is logged when the transaction commits.
+
+    `store_id` defaults to the record's own store; a customer (who belongs to no
+    store) carries one when it enters that store's scope.
+    """
     version = obj.version + 1 if op == "delete" else None
     session.info.setdefault(PENDING, []).append(PendingChange(
-        entity, obj, op, version, getattr(obj, "store_id", None),
+        entity, obj, op, version, store_id or getattr(obj, "store_id", None),
         getattr(obj, "customer_id", None) if entity != "customer" else obj.id, reason))
 
 
@@ -60,10 +64,12 @@ def savepoint(session: Session) -> Iterator[None]:
 
 
 def _latest_per_record(pending: list[PendingChange]) -> list[PendingChange]:
-    latest: dict[tuple[str, uuid.UUID], PendingChange] = {}
+    """One change per record and store hint: the last one wins its slot."""
+    latest: dict[tuple, PendingChange] = {}
     for change in pending:
-        latest.pop(change.key, None)
-        latest[change.key] = change
+        key = (*change.key, change.store_id)
+        latest.pop(key, None)
+        latest[key] = change
     return list(latest.values())
 
 

@@ -10,16 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changelog import service as changelog
-from server.core import paging
+from server.core import paging, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Conflict, Forbidden, NotFound, Rejected
 from server.core.types import utcnow
-from server.core import versioning
 from server.core.versioning import check_version
 from server.customer_requests import lifecycle
 from server.customer_requests.models import CustomerRequest, StatusChange
 from server.customers.models import Customer
 from server.stores.models import Store
+from server.sync import scope
 
 
 def _store_for_new_request(session: Session, actor: Actor, store_id: uuid.UUID | None):
@@ -41,7 +41,8 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequ
     if session.get(CustomerRequest, request_id) is not None:
         raise AlreadyExists("A request with this id exists already.", id=str(request_id))
     store_id = _store_for_new_request(session, actor, data.pop("store_id", None))
-    if session.get(Customer, data["customer_id"]) is None:
+    customer = session.get(Customer, data["customer_id"])
+    if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
     record = CustomerRequest(id=request_id, store_id=store_id, status="open", **data)
     record.history.append(StatusChange(from_status=None, to_status="open",
@@ -49,6 +50,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequ
     session.add(record)
     session.flush()
     changelog.record(session, "request", record)
+    scope.enter(session, store_id, customer)
     return record
 
 

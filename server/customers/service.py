@@ -9,14 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changelog import service as changelog
-from server.core import paging
+from server.core import paging, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Forbidden, NotFound, Rejected
-from server.core import versioning
 from server.core.versioning import check_version
 from server.customers import normalise
 from server.customers.models import Customer
 from server.stores.models import Store
+from server.sync import scope
 
 LOOKUP_KEYS = ("email", "phone", "phone_suffix", "name")
 
@@ -54,6 +54,8 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Customer:
     session.add(customer)
     session.flush()
     changelog.record(session, "customer", customer)
+    if actor.is_tablet:
+        scope.enter(session, actor.store_id, customer)
     return customer
 
 

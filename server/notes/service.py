@@ -9,15 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changelog import service as changelog
-from server.core import paging
+from server.core import paging, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, NotFound, Rejected
-from server.core import versioning
 from server.core.versioning import check_version
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
 from server.notes import sensitive
 from server.notes.models import Note
+from server.sync import scope
 
 # Audiences that may hold special-category text: the store that wrote it, and admins.
 MAY_READ_SENSITIVE = frozenset({"tablet", "admin"})
@@ -45,7 +45,8 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Note:
     note_id = data.pop("id", None) or uuid.uuid4()
     if session.get(Note, note_id) is not None:
         raise AlreadyExists("A note with this id exists already.", id=str(note_id))
-    if session.get(Customer, data["customer_id"]) is None:
+    customer = session.get(Customer, data["customer_id"])
+    if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
     store_id = actor.store_id
     if data.get("request_id"):
@@ -61,6 +62,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Note:
     session.add(note)
     session.flush()
     changelog.record(session, "note", note)
+    scope.enter(session, store_id, customer)
     return note
 
 

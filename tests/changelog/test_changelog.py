@@ -15,7 +15,8 @@ from tests.factories import make_customer, make_request
 
 def log(session):
     return session.execute(sa.select(Change.seq, Change.entity, Change.record_id, Change.op,
-                                     Change.version).order_by(Change.seq)).all()
+                                     Change.version, Change.store_id)
+                           .order_by(Change.seq)).all()
 
 
 def test_each_write_appends_one_numbered_change(session, world):
@@ -23,9 +24,11 @@ def test_each_write_appends_one_numbered_change(session, world):
     record = make_request(session, world.tablet_a.actor, customer)
     customers.update(session, world.tablet_a.actor, customer.id, {"given_name": "Grace"})
     session.commit()
-    assert log(session) == [(1, "customer", customer.id, "upsert", 1),
-                            (2, "request", record.id, "upsert", 1),
-                            (3, "customer", customer.id, "upsert", 2)]
+    store = world.store_a.id
+    assert log(session) == [(1, "customer", customer.id, "upsert", 1, None),
+                            (2, "customer", customer.id, "upsert", 1, store),  # enters scope
+                            (3, "request", record.id, "upsert", 1, store),
+                            (4, "customer", customer.id, "upsert", 2, None)]
 
 
 def test_two_edits_in_one_transaction_log_the_last_version_once(session, world):
@@ -33,7 +36,8 @@ def test_two_edits_in_one_transaction_log_the_last_version_once(session, world):
     for name in ("Grace", "Mary"):
         customers.update(session, world.tablet_a.actor, customer.id, {"given_name": name})
     session.commit()
-    assert [(e, v) for _, e, _, _, v in log(session)] == [("customer", 1), ("customer", 3)]
+    assert [(e, v, s) for _, e, _, _, v, s in log(session)] == [
+        ("customer", 1, None), ("customer", 1, world.store_a.id), ("customer", 3, None)]
 
 
 def test_a_rolled_back_savepoint_leaves_no_change(session, world):
@@ -42,14 +46,14 @@ def test_a_rolled_back_savepoint_leaves_no_change(session, world):
         customers.create(session, world.tablet_a.actor, {"given_name": "Lost"})
         raise Rejected("refused")
     session.commit()
-    assert [r for _, _, r, _, _ in log(session)] == [kept.id]
+    assert {r for _, _, r, *_ in log(session)} == {kept.id}
 
 
 def test_a_rolled_back_transaction_leaves_no_change(session, world):
     customers.create(session, world.tablet_a.actor, {"given_name": "Gone"})
     session.rollback()
     make_customer(session, world.tablet_a.actor)
-    assert [seq for seq, *_ in log(session)] == [1]
+    assert [seq for seq, *_ in log(session)] == [1, 2]
 
 
 def test_concurrent_writers_number_changes_in_commit_order(app, world):
@@ -85,6 +89,7 @@ def test_concurrent_writers_number_changes_in_commit_order(app, world):
     with app.app_context():
         names = db.session.execute(sa.text(
             "SELECT c.given_name FROM changes ch JOIN customers c ON c.id = ch.record_id "
+            "WHERE ch.store_id IS NULL "
             "ORDER BY ch.seq")).scalars().all()
     assert order == ["slow", "fast"]
     assert names == ["slow", "fast"]

@@ -1,0 +1,1 @@
+"""Offline sync (SYNC.md): idempotent pushes of mutations, pulls of changes after a cursor."""
