@@ -56,8 +56,9 @@ def _register_blueprints(app: Flask, api) -> None:
     from server.notes.routes import blp as notes_blp
     from server.ops.routes import blp as ops_blp
     from server.stores.routes import blp as stores_blp
+    from server.sync.routes import blp as sync_blp
 
-    for blueprint in (stores_blp, customers_blp, requests_blp, notes_blp):
+    for blueprint in (stores_blp, customers_blp, requests_blp, notes_blp, sync_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops_blp)
     app.register_blueprint(get_swaggerui_blueprint(

@@ -31,4 +31,5 @@ def changed_since(record: Any, base_version: int, fields: dict[str, Any]) -> lis
     to a different value than the one they send."""
     versions = record.field_versions or {}
     return sorted(name for name, value in fields.items()
-                  if versions.get(name, 1) > base_version and getattr(record, name) != value)
+                  if versions.get(name, 1) > base_version
+                  and getattr(record, name, value) != value)

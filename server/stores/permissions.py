@@ -15,6 +15,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "requests:write": frozenset({"tablet", "admin"}),
     "notes:read": frozenset({"tablet", "crm", "admin"}),
     "notes:write": frozenset({"tablet", "admin"}),
+    # Sync is for devices: a push or pull is scoped by the key's store and device.
+    "sync:push": frozenset({"tablet"}),
+    "sync:pull": frozenset({"tablet"}),
 }
 
 

@@ -1,0 +1,46 @@
+"""HTTP for sync: push and pull (SYNC.md)."""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from server.extensions import db
+from server.stores.auth import authorized, current_actor
+from server.sync import pull as pulling
+from server.sync import push as pushing
+from server.sync.schemas import PullArgs, PullPage, PushBody, PushResponse
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
+                description="Offline sync for tablets: push mutations, pull changes.")
+
+
+@blp.route("/push")
+class Push(MethodView):
+    @authorized("sync:push")
+    @blp.arguments(PushBody)
+    @blp.response(200, PushResponse)
+    def post(self, body):
+        """Apply a batch of mutations; one result per mutation, in order. Safe to repeat."""
+        results = pushing.push(db.session, current_actor(), body["device_id"],
+                               body["mutations"])
+        db.session.commit()
+        return {"results": results}
+
+
+@blp.route("/pull")
+class Pull(MethodView):
+    @authorized("sync:pull")
+    @blp.arguments(PullArgs, location="query")
+    @blp.response(200, PullPage)
+    def get(self, args):
+        """Changes in this device's scope after `cursor` (none: a snapshot), in commit order.
+
+        `If-None-Match` with the last ETag answers 304 when nothing has changed since.
+        """
+        page = pulling.pull(db.session, current_actor(), args["cursor"], args["limit"])
+        etag = f'"{page.next_cursor}"'
+        if not page.changes and request.if_none_match.contains(page.next_cursor):
+            return Response(status=304, headers={"ETag": etag})
+        return page, 200, {"ETag": etag}
