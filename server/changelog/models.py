@@ -29,6 +29,9 @@ class Change(db.Model):
     store_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     customer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     reason: Mapped[str | None] = mapped_column(sa.String(20))
+    # The record at this version, as a tablet sees it (see changelog.bodies); none for
+    # a tombstone.
+    body: Mapped[dict | None] = mapped_column(sa.JSON)
     committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

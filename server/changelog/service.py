@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from server.changelog import bodies
 from server.changelog.models import Change, ChangeCounter
 from server.core.types import utcnow
 
@@ -91,7 +92,8 @@ def _write_log(session: Session) -> None:
     now = utcnow()
     rows = [{"seq": last - len(changes) + i + 1, "entity": c.entity, "record_id": c.record.id,
              "op": c.op, "version": c.version or c.record.version, "store_id": c.store_id,
-             "customer_id": c.customer_id, "reason": c.reason, "committed_at": now}
+             "customer_id": c.customer_id, "reason": c.reason, "committed_at": now,
+             "body": bodies.body(c.entity, c.record, c.op)}
             for i, c in enumerate(changes)]
     session.execute(sa.insert(Change), rows)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from server.sync.models import AppliedMutation
 from server.sync.schemas import MAX_MUTATIONS, Mutation
 
 _envelope = Mutation()
+ABSENT = "blackbook.sync.absent"
 
 
 class TooManyMutations(BlackbookError):
@@ -45,7 +47,54 @@ def push(session: Session, actor: Actor, device_id: uuid.UUID,
     if len(mutations) > MAX_MUTATIONS:
         raise TooManyMutations(f"At most {MAX_MUTATIONS} mutations per push; "
                                f"this one has {len(mutations)}.")
-    return [_one(session, actor, raw) for raw in mutations]
+    _prefetch(session, mutations)
+    try:
+        return [_one(session, actor, raw) for raw in mutations]
+    finally:
+        session.info.pop(ABSENT, None)
+
+
+def _prefetch(session: Session, mutations: list[Any]) -> None:
+    """Load what the batch will look up in a few queries, not several per mutation;
+    later `session.get` calls then answer from the identity map."""
+    wanted: dict[str, set[uuid.UUID]] = {"applied": set()}
+    for raw in mutations:
+        if not isinstance(raw, dict):
+            continue
+        for key, bucket in (("mutation_id", "applied"), ("id", raw.get("entity"))):
+            try:
+                wanted.setdefault(str(bucket), set()).add(uuid.UUID(str(raw.get(key))))
+            except ValueError:
+                continue  # the envelope check will reject it, with the field named
+    for bucket, ids in wanted.items():
+        model = AppliedMutation if bucket == "applied" else getattr(RULES.get(bucket), "model",
+                                                                    None)
+        if model is None or not ids:
+            continue
+        key = AppliedMutation.mutation_id if model is AppliedMutation else model.id
+        found = set()
+        for chunk in _chunks(sorted(ids), 500):
+            found |= {key_of(row) for row in session.scalars(sa.select(model)
+                                                              .where(key.in_(chunk)))}
+        session.info.setdefault(ABSENT, set()).update((model, i) for i in ids - found)
+
+
+def key_of(row: Any) -> uuid.UUID:
+    return row.mutation_id if isinstance(row, AppliedMutation) else row.id
+
+
+def _get(session: Session, model: type, key: uuid.UUID) -> Any:
+    """session.get, minus the query for rows the prefetch found missing."""
+    if (model, key) in session.info.get(ABSENT, ()):
+        identity = session.identity_map.get(session.identity_key(model, key))
+        if identity is None:
+            return None
+    return session.get(model, key)
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _rejected(mutation_id: Any, errors: dict) -> dict[str, Any]:
@@ -82,13 +131,14 @@ def _one(session: Session, actor: Actor, raw: Any) -> dict[str, Any]:
         return _rejected(mutation_id, {"id": [error.detail]})
     except IntegrityError:
         # Another push of the same mutation (or id) committed first.
+        session.info.get(ABSENT, set()).discard((AppliedMutation, mutation["mutation_id"]))
         replay = _replay(session, actor, mutation["mutation_id"])
         return replay or _rejected(mutation_id, {"id": ["Written concurrently; pull, "
                                                         "then push again."]})
 
 
 def _replay(session: Session, actor: Actor, mutation_id: uuid.UUID) -> dict[str, Any] | None:
-    stored = session.get(AppliedMutation, mutation_id)
+    stored = _get(session, AppliedMutation, mutation_id)
     if stored is None:
         return None
     if stored.device_id != actor.device_id:
@@ -100,7 +150,7 @@ def _apply(session: Session, actor: Actor, mutation: dict[str, Any]) -> dict[str
     rules = RULES[mutation["entity"]]
     if mutation["op"] == "append":
         raise Rejected(errors={"op": ["append is for consent events only."]})
-    record = session.get(rules.model, mutation["id"])
+    record = _get(session, rules.model, mutation["id"])
     if record is not None:
         rules.get(session, actor, record.id)  # another store's record does not exist here
     if mutation["op"] == "delete":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -40,7 +42,10 @@ class Pull(MethodView):
         `If-None-Match` with the last ETag answers 304 when nothing has changed since.
         """
         page = pulling.pull(db.session, current_actor(), args["cursor"], args["limit"])
-        etag = f'"{page.next_cursor}"'
+        headers = {"ETag": f'"{page.next_cursor}"'}
         if not page.changes and request.if_none_match.contains(page.next_cursor):
-            return Response(status=304, headers={"ETag": etag})
-        return page, 200, {"ETag": etag}
+            return Response(status=304, headers=headers)
+        # Bodies were serialised at commit (PullPage documents them): send them as they are.
+        body = json.dumps({"changes": page.changes, "next_cursor": page.next_cursor,
+                           "has_more": page.has_more}, separators=(",", ":"))
+        return Response(body, mimetype="application/json", headers=headers)

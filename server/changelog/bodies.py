@@ -1,0 +1,25 @@
+"""The record as a tablet sees it, stored with each change at commit.
+
+Serialising once when a record changes, instead of on every pull, is what lets
+a pull page be one query whose rows are sent as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.customer_requests.schemas import RequestOut
+from server.customers.schemas import CustomerOut
+from server.notes.schemas import NoteOut
+
+TABLET_VIEW = {
+    "customer": CustomerOut(),
+    "request": RequestOut(),
+    "note": NoteOut(exclude=("warnings",)),
+}
+
+
+def body(entity: str, record: Any, op: str) -> dict[str, Any] | None:
+    if op == "delete":
+        return None
+    return TABLET_VIEW[entity].dump(record)

@@ -1,0 +1,222 @@
+"""Sync benchmark: the server under gunicorn on PostgreSQL, over loopback.
+
+    DATABASE_URL=postgresql+psycopg://user:pw@127.0.0.1/db .venv/bin/python -m tests.benchmarks.sync_bench
+
+The database is emptied and rebuilt. Measures (median of --runs):
+  ingest   10,000 new requests (~300 bytes each) pushed in batches of 500 by one client
+  bare     the same rows by one executemany INSERT straight into the database
+  pull     10,000 changes read in pages of 1,000 by a fresh device
+  latency  8 clients each pushing 20-mutation batches for 10 s: p50/p95/p99, errors
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parents[2]
+KINTO = {"ingest": "~115 records/s", "pull": "~30,000 records/s",
+         "latency": "p99 ~90 ms, 4-10% failed"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare(url: str) -> tuple[str, str, str]:
+    """Empty schema, one store, one tablet key. Returns (token, device_id, customer_id)."""
+    from server import create_app
+    from server.extensions import db
+    from server.stores import keys, service
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        store = service.create_store(db.session, "BENCH", "Bench", "GB", "Europe/London")
+        device = service.create_device(db.session, store, "bench tablet")
+        _, token = keys.issue(db.session, "tablet", "bench", store, device)
+        db.session.commit()
+        device_id = str(device.id)
+        db.session.remove()
+        db.engine.dispose()
+    return token, device_id, str(uuid.uuid4())
+
+
+def request_fields(customer_id: str, n: int) -> dict:
+    # ~300 bytes on the wire, like a real capture.
+    return {"customer_id": customer_id, "type": "back_in_stock", "sku": f"BT-{n:06d}",
+            "description": "Chelsea boot in tan suede, customer wants the wider fit",
+            "size": "38", "colour": "tan", "due_date": "2026-12-24",
+            "notify_channels": ["sms", "email"]}
+
+
+def mutation(entity: str, fields: dict) -> dict:
+    return {"mutation_id": str(uuid.uuid4()), "entity": entity, "op": "upsert",
+            "id": str(uuid.uuid4()), "base_version": None, "fields": fields,
+            "captured_at": "2026-11-23T10:04:00+00:00", "captured_by": "A-117"}
+
+
+class Client:
+    def __init__(self, base: str, token: str, device_id: str):
+        self.base, self.device_id = base, device_id
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def push(self, mutations: list[dict]) -> list[dict]:
+        response = self.http.post(f"{self.base}/api/v1/sync/push", timeout=60,
+                                  json={"device_id": self.device_id, "mutations": mutations})
+        response.raise_for_status()
+        return response.json()["results"]
+
+
+def ingest(client: Client, customer_id: str, count=10_000, batch=500) -> float:
+    rows = [mutation("request", request_fields(customer_id, n)) for n in range(count)]
+    started = time.perf_counter()
+    for i in range(0, count, batch):
+        results = client.push(rows[i:i + batch])
+        assert all(r["status"] == "applied" for r in results), results[0]
+    return count / (time.perf_counter() - started)
+
+
+def bare_insert(url: str, customer_id: str, store_id: str, count=10_000) -> float:
+    engine = sa.create_engine(url)
+    now = "2026-11-23T10:04:00+00:00"
+    rows = [{"id": uuid.uuid4(), "customer_id": customer_id, "store_id": store_id,
+             **{k: v for k, v in request_fields(customer_id, n).items()
+                if k not in ("customer_id", "notify_channels", "due_date")},
+             "now": now} for n in range(count)]
+    statement = sa.text(
+        "INSERT INTO requests (id, customer_id, store_id, type, status, sku, description, "
+        "size, colour, quantity, notify_channels, created_at, updated_at, version, "
+        "field_versions) VALUES (:id, :customer_id, :store_id, :type, 'open', :sku, "
+        ":description, :size, :colour, 1, '[]', :now, :now, 1, '{}')")
+    with engine.begin() as connection:
+        started = time.perf_counter()
+        connection.execute(statement, rows)
+        elapsed = time.perf_counter() - started
+        connection.execute(sa.text("DELETE FROM requests WHERE sku LIKE 'BT-%' "
+                                   "AND id NOT IN (SELECT record_id FROM changes)"))
+    engine.dispose()
+    return count / elapsed
+
+
+def pull(client: Client, expected: int, page=1000) -> float:
+    started, cursor, seen = time.perf_counter(), None, 0
+    while True:
+        params = {"limit": page} | ({"cursor": cursor} if cursor else {})
+        body = client.http.get(f"{client.base}/api/v1/sync/pull", params=params,
+                               timeout=60).json()
+        seen += len(body["changes"])
+        cursor = body["next_cursor"]
+        if not body["has_more"]:
+            break
+    elapsed = time.perf_counter() - started
+    assert seen >= expected, (seen, expected)
+    return seen / elapsed
+
+
+def latency(base, token, device_id, customer_id, clients=8, batch=20, seconds=10.0):
+    timings, errors, stop = [], [0], time.monotonic() + seconds
+
+    def run():
+        client = Client(base, token, device_id)
+        while time.monotonic() < stop:
+            mutations = [mutation("request", request_fields(customer_id, 0))
+                         for _ in range(batch)]
+            started = time.perf_counter()
+            try:
+                results = client.push(mutations)
+                if any(r["status"] != "applied" for r in results):
+                    errors[0] += 1
+            except requests.RequestException:
+                errors[0] += 1
+            timings.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 60)
+    cuts = statistics.quantiles(timings, n=100)
+    return cuts[49], cuts[94], cuts[98], errors[0], len(timings)
+
+
+def one_run(url: str, workers: int) -> dict:
+    token, device_id, customer_id = prepare(url)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--no-control-socket",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "server:create_app()"],
+        cwd=REPO, env=os.environ | {"DATABASE_URL": url, "BLACKBOOK_LOG_LEVEL": "WARNING"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        client = Client(base, token, device_id)
+        client.push([mutation("customer", {"given_name": "Bench"}) | {"id": customer_id}])
+        result = {"ingest": ingest(client, customer_id)}
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            store_id = connection.execute(sa.text("SELECT id FROM stores")).scalar_one()
+        engine.dispose()
+        result["bare"] = bare_insert(url, customer_id, str(store_id))
+        result["pull"] = pull(Client(base, token, device_id), 10_000)
+        result["latency"] = latency(base, token, device_id, customer_id)
+        return result
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be emptied).")
+    runs = [one_run(url, args.workers) for _ in range(args.runs)]
+    med = statistics.median
+    ingest_rate = med(r["ingest"] for r in runs)
+    bare_rate = med(r["bare"] for r in runs)
+    p50, p95, p99 = (med(r["latency"][i] for r in runs) for i in range(3))
+    errors = sum(r["latency"][3] for r in runs)
+    batches = sum(r["latency"][4] for r in runs)
+    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, gunicorn {args.workers} workers, "
+          f"PostgreSQL over loopback; median of {args.runs} runs\n")
+    print("| measure | Blackbook | target | Kinto 26.5 (issue's reference) |")
+    print("|---|---|---|---|")
+    print(f"| ingest, 10,000 records in pushes of 500 | {ingest_rate:,.0f} records/s | "
+          f"≥ 3,000 | {KINTO['ingest']} |")
+    print(f"| bare executemany of the same rows | {bare_rate:,.0f} rows/s "
+          f"(ingest = {ingest_rate / bare_rate:.0%} of it) | — | — |")
+    print(f"| pull, 10,000 changes in pages of 1,000 | {med(r['pull'] for r in runs):,.0f} "
+          f"records/s | ≥ 30,000 | {KINTO['pull']} |")
+    print(f"| latency, 8 clients × 20-mutation pushes, 10 s | p50 {p50:.0f} ms, p95 {p95:.0f} "
+          f"ms, p99 {p99:.0f} ms; {errors} errors in {batches} pushes | p99 ≤ 100 ms, 0 errors "
+          f"| {KINTO['latency']} |")
+
+
+if __name__ == "__main__":
+    main()
