@@ -51,6 +51,15 @@ def record(session: Session, entity: str, obj: Any, *, op: str = "upsert",
         getattr(obj, "customer_id", None) if entity != "customer" else obj.id, reason))
 
 
+def mark(session: Session) -> int:
+    """Where the pending list stands; `rewind` forgets what was recorded after it."""
+    return len(session.info.setdefault(PENDING, []))
+
+
+def rewind(session: Session, position: int) -> None:
+    del session.info.setdefault(PENDING, [])[position:]
+
+
 @contextmanager
 def savepoint(session: Session) -> Iterator[None]:
     """A savepoint whose rollback also forgets the changes recorded inside it."""

@@ -9,7 +9,8 @@ from marshmallow import ValidationError, fields, validate
 
 class Text(fields.String):
     """A string with a length cap; NUL and other control characters are refused,
-    since PostgreSQL cannot store NUL and they are never typed at a counter."""
+    since PostgreSQL cannot store NUL and they are never typed at a counter. Lone
+    surrogates (JSON allows "\\ud800") are refused too: no database can store them."""
 
     def __init__(self, *, max_length: int, min_length: int = 0, **kwargs):
         checks = [validate.Length(min=min_length, max=max_length)]
@@ -21,12 +22,44 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
             raise ValidationError("Control characters are not allowed.")
+        if not is_unicode(text):
+            raise ValidationError("Not valid Unicode text.")
         return text.strip()
+
+
+def is_unicode(text: str) -> bool:
+    """False for a string holding lone surrogates, which cannot be encoded as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def text_list(max_items: int = 20, max_length: int = 60) -> fields.List:
     return fields.List(Text(max_length=max_length, min_length=1),
                        validate=validate.Length(max=max_items), load_default=list)
+
+
+class WholeNumber(fields.Integer):
+    """An integer; 1.5 is refused, where marshmallow would quietly round it down to 1."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class AwareTime(fields.AwareDateTime):
+    """Input time with an offset, handed on in UTC. A time with no UTC equivalent
+    (0001-01-01T00:00:00+14:00) is refused rather than overflowing at the database."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Out of range once converted to UTC.") from None
 
 
 class Timestamp(fields.DateTime):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, request
+from flask import Response, current_app, request
 from werkzeug.exceptions import UnsupportedMediaType
+
+from server.core.errors import Malformed
 
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,12})"$')
 
@@ -29,9 +31,19 @@ def expected_version() -> int | None:
 
 
 def require_json_body() -> None:
-    """Writes must say they send JSON; anything else is a 415, not a guess."""
+    """Writes must say they send JSON (anything else is a 415, not a guess), and JSON
+    that parses: a body nested too deeply or with a number too long to read is a 400
+    here, like any syntax error, before a view's argument parser trips over it."""
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as application/json.")
+    body = request.get_data(cache=True)
+    if not body:
+        return  # no body: each endpoint says which fields it requires
+    try:
+        current_app.json.loads(body)
+    except ValueError:  # syntax, encoding, nesting, digits: all subclasses of ValueError
+        raise Malformed("The body is not valid JSON.",
+                        errors={"json": ["Invalid JSON body."]}) from None
 

@@ -6,12 +6,13 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from server.core.errors import Rejected
+from server.core.fields import is_unicode
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -31,7 +32,18 @@ def aware_time(value: str) -> datetime:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError("naive time")
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("no UTC equivalent") from None
+
+
+def _storable(value: Any) -> str:
+    """A token value as text, if a database could hold it (we only ever encode such)."""
+    text = str(value)
+    if "\x00" in text or not is_unicode(text):
+        raise ValueError("not text a database holds")
+    return text
 
 
 def decode(token: str | None, types: tuple[Callable[[str], Any], ...]) -> list[Any] | None:
@@ -43,7 +55,8 @@ def decode(token: str | None, types: tuple[Callable[[str], Any], ...]) -> list[A
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(types):
             raise ValueError("wrong shape")
-        return [convert(str(value)) for convert, value in zip(types, values, strict=True)]
+        return [convert(_storable(value))
+                for convert, value in zip(types, values, strict=True)]
     except (binascii.Error, ValueError, TypeError):
         raise Rejected(errors={"query": {"after": ["Not a page token from this API."]}}) from None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from server.core.fields import Text, Timestamp
+from server.core.fields import AwareTime, Text, Timestamp, WholeNumber
 from server.core.paging import PageArgs
 from server.core.vocabulary import CHANNELS
 from server.customer_requests.lifecycle import STATUSES, TYPES
@@ -19,7 +19,7 @@ class RequestFields(Schema):
     description = Text(max_length=500, allow_none=True)
     size = Text(max_length=32, allow_none=True)
     colour = Text(max_length=40, allow_none=True)
-    quantity = fields.Int(validate=validate.Range(1, 999))
+    quantity = WholeNumber(validate=validate.Range(1, 999))
     due_date = fields.Date(allow_none=True)
     notify_channels = channel_list
 
@@ -30,7 +30,7 @@ class RequestCreate(RequestFields):
     store_id = fields.UUID()
     type = fields.Str(required=True, validate=validate.OneOf(TYPES))
     captured_by = Text(max_length=32, allow_none=True)
-    captured_at = fields.AwareDateTime(allow_none=True)
+    captured_at = AwareTime(allow_none=True)
 
     @validates_schema
     def _says_what(self, data, **kwargs):

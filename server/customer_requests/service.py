@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changelog import service as changelog
-from server.core import paging, versioning
+from server.core import lookups, paging, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Conflict, Forbidden, NotFound, Rejected
 from server.core.types import utcnow
@@ -38,17 +38,16 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequ
     """Capture a request; it starts open, in the capturing device's store."""
     data = dict(data)
     request_id = data.pop("id", None) or uuid.uuid4()
-    if session.get(CustomerRequest, request_id) is not None:
+    if lookups.get(session, CustomerRequest, request_id) is not None:
         raise AlreadyExists("A request with this id exists already.", id=str(request_id))
     store_id = _store_for_new_request(session, actor, data.pop("store_id", None))
-    customer = session.get(Customer, data["customer_id"])
+    customer = lookups.get(session, Customer, data["customer_id"])
     if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
     record = CustomerRequest(id=request_id, store_id=store_id, status="open", **data)
     record.history.append(StatusChange(from_status=None, to_status="open",
                                        changed_by=data.get("captured_by"), key_id=actor.key_id))
-    session.add(record)
-    session.flush()
+    lookups.add(session, record)
     changelog.record(session, "request", record)
     scope.enter(session, store_id, customer)
     return record
@@ -56,7 +55,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequ
 
 def get(session: Session, actor: Actor, request_id: uuid.UUID) -> CustomerRequest:
     """A request by id; another store's request does not exist for a tablet."""
-    record = session.get(CustomerRequest, request_id)
+    record = lookups.get(session, CustomerRequest, request_id)
     if record is None or not actor.may_reach_store(record.store_id):
         raise NotFound("No such request.")
     return record

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from server.core.fields import Text, Timestamp, text_list
+from server.core.fields import AwareTime, Text, Timestamp, text_list
 from server.core.paging import PageArgs
 from server.core.vocabulary import CHANNELS
 from server.stores.service import valid_timezone
@@ -55,7 +55,7 @@ class CustomerFields(Schema):
     postal_address = fields.Nested(PostalAddress, allow_none=True)
     preferences = fields.Nested(Preferences)
     captured_by = Text(max_length=32, allow_none=True)
-    captured_at = fields.AwareDateTime(allow_none=True)
+    captured_at = AwareTime(allow_none=True)
 
 
 class CustomerCreate(CustomerFields):

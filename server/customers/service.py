@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changelog import service as changelog
-from server.core import paging, versioning
+from server.core import lookups, paging, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Forbidden, NotFound, Rejected
 from server.core.versioning import check_version
@@ -23,7 +23,7 @@ LOOKUP_KEYS = ("email", "phone", "phone_suffix", "name")
 
 def _region(session: Session, actor: Actor, home_store_id: uuid.UUID | None) -> str | None:
     store_id = actor.store_id or home_store_id
-    store = session.get(Store, store_id) if store_id else None
+    store = lookups.get(session, Store, store_id) if store_id else None
     return store.country if store else None
 
 
@@ -42,7 +42,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Customer:
     """Create a customer; the id may come from the tablet that captured it."""
     data = dict(data)
     customer_id = data.pop("id", None) or uuid.uuid4()
-    if session.get(Customer, customer_id) is not None:
+    if lookups.get(session, Customer, customer_id) is not None:
         raise AlreadyExists("A customer with this id exists already.", id=str(customer_id))
     home = data.pop("home_store_id", None)
     if actor.is_tablet:
@@ -51,8 +51,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Customer:
         raise Rejected(errors={"home_store_id": ["No such store."]})
     customer = Customer(id=customer_id, home_store_id=home, preferences={})
     _apply(customer, data, _region(session, actor, home))
-    session.add(customer)
-    session.flush()
+    lookups.add(session, customer)
     changelog.record(session, "customer", customer)
     if actor.is_tablet:
         scope.enter(session, actor.store_id, customer)
@@ -61,7 +60,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Customer:
 
 def get(session: Session, actor: Actor, customer_id: uuid.UUID) -> Customer:
     """Any key that may read customers finds one by id: a customer belongs to no one store."""
-    customer = session.get(Customer, customer_id)
+    customer = lookups.get(session, Customer, customer_id)
     if customer is None:
         raise NotFound("No such customer.")
     return customer

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from server.core.fields import Text, Timestamp
+from server.core.fields import AwareTime, Text, Timestamp
 from server.core.paging import PageArgs
 
 MAX_NOTE = 2000
@@ -14,7 +14,7 @@ class NoteCreate(Schema):
     request_id = fields.UUID(allow_none=True)
     body = Text(max_length=MAX_NOTE, min_length=1, required=True)
     captured_by = Text(max_length=32, allow_none=True)
-    captured_at = fields.AwareDateTime(allow_none=True)
+    captured_at = AwareTime(allow_none=True)
 
 
 class NoteUpdate(Schema):

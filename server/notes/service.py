@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changelog import service as changelog
-from server.core import paging, versioning
+from server.core import lookups, paging, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, NotFound, Rejected
 from server.core.versioning import check_version
@@ -43,14 +43,14 @@ def _visible(actor: Actor, note: Note) -> bool:
 def create(session: Session, actor: Actor, data: dict[str, Any]) -> Note:
     data = dict(data)
     note_id = data.pop("id", None) or uuid.uuid4()
-    if session.get(Note, note_id) is not None:
+    if lookups.get(session, Note, note_id) is not None:
         raise AlreadyExists("A note with this id exists already.", id=str(note_id))
-    customer = session.get(Customer, data["customer_id"])
+    customer = lookups.get(session, Customer, data["customer_id"])
     if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
     store_id = actor.store_id
     if data.get("request_id"):
-        request = session.get(CustomerRequest, data["request_id"])
+        request = lookups.get(session, CustomerRequest, data["request_id"])
         if request is None or request.customer_id != data["customer_id"] \
                 or not actor.may_reach_store(request.store_id):
             raise Rejected(errors={"request_id": ["No such request for this customer."]})
@@ -59,15 +59,14 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Note:
         raise Rejected(errors={"request_id": ["An admin note must belong to a request."]})
     note = Note(id=note_id, store_id=store_id, **data)
     _scan(note)
-    session.add(note)
-    session.flush()
+    lookups.add(session, note)
     changelog.record(session, "note", note)
     scope.enter(session, store_id, customer)
     return note
 
 
 def get(session: Session, actor: Actor, note_id: uuid.UUID) -> Note:
-    note = session.get(Note, note_id)
+    note = lookups.get(session, Note, note_id)
     if note is None or not _visible(actor, note):
         raise NotFound("No such note.")
     return note
@@ -108,5 +107,5 @@ def delete(session: Session, actor: Actor, note_id: uuid.UUID,
     note = get(session, actor, note_id)
     check_version(note, expected_version)
     changelog.record(session, "note", note, op="delete", reason="deleted")
-    session.delete(note)
+    lookups.remove(session, note)
     session.flush()

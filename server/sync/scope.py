@@ -8,12 +8,13 @@ import uuid
 from sqlalchemy.orm import Session
 
 from server.changelog import service as changelog
+from server.core import lookups
 from server.customers.models import Customer
 from server.sync.models import StoreCustomer
 
 
 def enter(session: Session, store_id: uuid.UUID, customer: Customer) -> None:
-    if session.get(StoreCustomer, (store_id, customer.id)) is not None:
+    if lookups.get(session, StoreCustomer, (store_id, customer.id)) is not None:
         return
-    session.add(StoreCustomer(store_id=store_id, customer_id=customer.id))
+    lookups.add(session, StoreCustomer(store_id=store_id, customer_id=customer.id))
     changelog.record(session, "customer", customer, store_id=store_id)

@@ -1,6 +1,7 @@
 """Sync benchmark: the server under gunicorn on PostgreSQL, over loopback.
 
-    DATABASE_URL=postgresql+psycopg://user:pw@127.0.0.1/db .venv/bin/python -m tests.benchmarks.sync_bench
+    DATABASE_URL=postgresql+psycopg://user:pw@127.0.0.1/db \
+        .venv/bin/python -m tests.benchmarks.sync_bench
 
 The database is emptied and rebuilt. Measures (median of --runs):
   ingest   10,000 new requests (~300 bytes each) pushed in batches of 500 by one client

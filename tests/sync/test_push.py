@@ -57,9 +57,9 @@ def test_two_devices_editing_the_same_field_one_applies_one_conflicts(client, wo
                           make_customer(session, world.tablet_a.actor))
     first = push(client, world.tablet_a, [mutation("request", record.id, {"size": "39"},
                                                    base_version=1)])
-    second = push(client, other, [mutation("request", record.id, {"size": "40",
-                                                                  "colour": "black"},
-                                           base_version=1)])
+    edit = mutation("request", record.id, {"size": "40", "colour": "black"}, base_version=1)
+    second = push(client, other, [edit])
+    assert second[0]["mutation_id"] == edit["mutation_id"]
     assert first[0]["status"] == "applied" and first[0]["version"] == 2
     assert second[0]["status"] == "conflict"
     assert second[0]["conflicts"] == ["size"]

@@ -1,0 +1,75 @@
+"""Rows by primary key, with as few queries as a batch needs.
+
+A sync push of 500 captures would otherwise ask the database several times per
+capture "does this exist?". `prefetch` answers for the whole batch in a few
+queries and remembers both the rows it found (held, so the session's weak
+identity map cannot drop them) and the keys it did not; `get` then answers from
+memory, and `add` keeps the memory true as the batch creates rows. Without a
+prefetch, `get` is plain `session.get`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+KNOWN = "blackbook.lookups"
+ADDED = "blackbook.lookups.added"
+
+
+def _key(obj: Any) -> Any:
+    values = obj.__mapper__.primary_key_from_instance(obj)
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def prefetch(session: Session, model: type, keys: Iterable[Any],
+             where: sa.ColumnElement | None = None) -> None:
+    """Load the rows with these primary keys (a composite key: pass `where` to narrow)."""
+    known = session.info.setdefault(KNOWN, {})
+    todo = sorted({key for key in keys if (model, key) not in known}, key=str)
+    columns = model.__mapper__.primary_key
+    for start in range(0, len(todo), 500):
+        chunk = todo[start:start + 500]
+        if len(columns) == 1:
+            query = sa.select(model).where(columns[0].in_(chunk))
+        else:
+            query = sa.select(model).where(columns[-1].in_([k[-1] for k in chunk]), where)
+        for row in session.scalars(query):
+            known[(model, _key(row))] = row
+    for key in todo:
+        known.setdefault((model, key), None)
+
+
+def get(session: Session, model: type, key: Any) -> Any:
+    known = session.info.get(KNOWN)
+    if known is not None and (model, key) in known:
+        return known[(model, key)]
+    return session.get(model, key)
+
+
+def add(session: Session, obj: Any) -> None:
+    session.add(obj)
+    session.info[ADDED] = session.info.get(ADDED, 0) + 1
+    known = session.info.get(KNOWN)
+    if known is not None:
+        known[(type(obj), _key(obj))] = obj
+
+
+def remove(session: Session, obj: Any) -> None:
+    session.delete(obj)
+    known = session.info.get(KNOWN)
+    if known is not None:
+        known[(type(obj), _key(obj))] = None
+
+
+def added(session: Session) -> int:
+    """How many rows `add` has put in this session: a cheap "did this step write?"."""
+    return session.info.get(ADDED, 0)
+
+
+def forget(session: Session) -> None:
+    """Drop the memory (after a rollback it may describe rows that are gone)."""
+    session.info.pop(KNOWN, None)
