@@ -14,7 +14,7 @@ from server.notes.schemas import NoteOut
 
 TABLET_VIEW = {
     "customer": CustomerOut(),
-    "request": RequestOut(),
+    "request": RequestOut(exclude=("history",)),  # the lifecycle log is for head office
     "note": NoteOut(exclude=("warnings",)),
 }
 

@@ -17,6 +17,8 @@ class Change(db.Model):
     __table_args__ = (
         sa.Index("ix_changes_record", "entity", "record_id", "seq"),
         sa.Index("ix_changes_store_seq", "store_id", "seq"),
+        # A store's stream: "is there a later change of this record for this store?"
+        sa.Index("ix_changes_store_record", "store_id", "entity", "record_id", "seq"),
         sa.Index("ix_changes_customer_seq", "customer_id", "seq"),
     )
 
@@ -33,6 +35,18 @@ class Change(db.Model):
     # a tombstone.
     body: Mapped[dict | None] = mapped_column(sa.JSON)
     committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StoreCustomer(db.Model):
+    """A customer whose record a store's tablets hold (captured there: a new customer,
+    a request, a note). A customer's changes are logged once for every such store."""
+
+    __tablename__ = "store_customers"
+
+    store_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("stores.id"), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("customers.id"),
+                                                   primary_key=True, index=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ChangeCounter(db.Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from server.changelog import bodies
-from server.changelog.models import Change, ChangeCounter
+from server.changelog.models import Change, ChangeCounter, StoreCustomer
 from server.core.types import utcnow
 
 PENDING = "blackbook.pending_changes"
@@ -83,6 +83,25 @@ def _latest_per_record(pending: list[PendingChange]) -> list[PendingChange]:
     return list(latest.values())
 
 
+def _fan_out(session: Session, changes: list[PendingChange]) -> list[PendingChange]:
+    """A customer belongs to no store: each change of one is logged once for everyone
+    (no store) and once for each store whose tablets hold the customer, so a store's
+    stream is one index range."""
+    ids = sorted({c.record.id for c in changes if c.entity == "customer" and not c.store_id})
+    stores: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for start in range(0, len(ids), 1000):
+        query = sa.select(StoreCustomer.customer_id, StoreCustomer.store_id).where(
+            StoreCustomer.customer_id.in_(ids[start:start + 1000]))
+        for customer_id, store_id in session.execute(query):
+            stores.setdefault(customer_id, []).append(store_id)
+    fanned = []
+    for change in changes:
+        fanned.append(change)
+        if change.entity == "customer" and not change.store_id:
+            fanned += [replace(change, store_id=s) for s in stores.get(change.record.id, ())]
+    return fanned
+
+
 def _take_numbers(session: Session, count: int) -> int:
     """Reserve `count` positions; returns the last. Holds the counter lock until commit."""
     statement = (sa.update(ChangeCounter).where(ChangeCounter.id == 1)
@@ -95,7 +114,7 @@ def _write_log(session: Session) -> None:
     if not pending or session.in_nested_transaction():
         return  # a savepoint's release; the log is written once, at the real commit
     session.flush()
-    changes = _latest_per_record(pending)
+    changes = _latest_per_record(_fan_out(session, pending))
     pending.clear()
     last = _take_numbers(session, len(changes))
     now = utcnow()

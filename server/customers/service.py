@@ -27,14 +27,21 @@ def _region(session: Session, actor: Actor, home_store_id: uuid.UUID | None) -> 
     return store.country if store else None
 
 
+def _cut(key: str, column: Any) -> str:
+    """A search key cut to its column: folding can lengthen a name ("ß" → "ss")."""
+    return key[:column.type.length]
+
+
 def _apply(customer: Customer, data: dict[str, Any], region: str | None) -> None:
     if data.get("email"):
         data["email"] = normalise.email(data["email"])
     if data.get("phone"):
         data["phone"] = normalise.phone(data["phone"], region)
     versioning.assign(customer, data)
-    customer.name_key = normalise.name_key(customer.given_name, customer.family_name)
-    customer.family_key = normalise.fold(customer.family_name) if customer.family_name else None
+    customer.name_key = _cut(normalise.name_key(customer.given_name, customer.family_name),
+                             Customer.name_key)
+    customer.family_key = _cut(normalise.fold(customer.family_name), Customer.family_key) \
+        if customer.family_name else None
     customer.phone_reversed = normalise.digits_reversed(customer.phone)
 
 
@@ -86,8 +93,11 @@ def _criterion(session: Session, actor: Actor, key: str, value: str) -> sa.Colum
     if key == "phone_suffix":
         return Customer.phone_reversed.startswith(value[::-1], autoescape=True)
     folded = normalise.fold(value)
-    return sa.or_(Customer.name_key.startswith(folded, autoescape=True),
-                  Customer.family_key.startswith(folded, autoescape=True))
+    if not folded:  # only accents: it would match every name, and list every customer
+        raise Rejected(errors={"query": {"name": ["Give a letter or digit of the name."]}})
+    return sa.or_(
+        Customer.name_key.startswith(_cut(folded, Customer.name_key), autoescape=True),
+        Customer.family_key.startswith(_cut(folded, Customer.family_key), autoescape=True))
 
 
 def lookup(session: Session, actor: Actor, criteria: dict[str, str], limit: int,

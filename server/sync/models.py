@@ -21,13 +21,3 @@ class AppliedMutation(db.Model):
     result: Mapped[dict] = mapped_column(sa.JSON)
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-
-class StoreCustomer(db.Model):
-    """A customer in a store's sync scope: captured there (request, note, new customer)."""
-
-    __tablename__ = "store_customers"
-
-    store_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("stores.id"), primary_key=True)
-    customer_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("customers.id"),
-                                                   primary_key=True, index=True)
-    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.changelog import service as changelog
+from server.changelog.models import StoreCustomer
 from server.core import lookups
 from server.core.actor import Actor
 from server.core.errors import (
@@ -36,7 +37,7 @@ from server.core.versioning import changed_since
 from server.customers.models import Customer
 from server.stores.models import Store
 from server.sync.entities import RULES, EntityRules
-from server.sync.models import AppliedMutation, StoreCustomer
+from server.sync.models import AppliedMutation
 from server.sync.schemas import MAX_MUTATIONS, Mutation
 
 _envelope = Mutation()
@@ -126,7 +127,6 @@ def _apply_group(session, actor, parsed, group: list[int], results: list) -> Non
     mark = changelog.mark(session)
     savepoint = session.begin_nested()
     try:
-        created = []
         for index in group:
             before = (lookups.added(session), changelog.mark(session))
             try:
@@ -136,11 +136,9 @@ def _apply_group(session, actor, parsed, group: list[int], results: list) -> Non
                     raise _Replay from error  # it left something behind: be careful
                 results[index] = _result_of_error(parsed[index], error)
                 continue
-            created.append((index, record))
-        session.flush()
-        for index, record in created:
-            results[index] = _stored(session, actor, parsed[index], _applied(
-                parsed[index]["entity"], record))
+            # A new record is at version 1, so its result is known before the flush.
+            results[index] = _stored(session, actor, parsed[index],
+                                     _applied(parsed[index]["entity"], record, 1))
         session.flush()
         savepoint.commit()
     except (_Replay, IntegrityError):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -45,7 +43,5 @@ class Pull(MethodView):
         headers = {"ETag": f'"{page.next_cursor}"'}
         if not page.changes and request.if_none_match.contains(page.next_cursor):
             return Response(status=304, headers=headers)
-        # Bodies were serialised at commit (PullPage documents them): send them as they are.
-        body = json.dumps({"changes": page.changes, "next_cursor": page.next_cursor,
-                           "has_more": page.has_more}, separators=(",", ":"))
-        return Response(body, mimetype="application/json", headers=headers)
+        # Records were serialised at commit (PullPage documents them): sent as they are.
+        return Response(page.to_json(), mimetype="application/json", headers=headers)

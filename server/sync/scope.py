@@ -8,9 +8,9 @@ import uuid
 from sqlalchemy.orm import Session
 
 from server.changelog import service as changelog
+from server.changelog.models import StoreCustomer
 from server.core import lookups
 from server.customers.models import Customer
-from server.sync.models import StoreCustomer
 
 
 def enter(session: Session, store_id: uuid.UUID, customer: Customer) -> None:

@@ -25,10 +25,12 @@ def test_each_write_appends_one_numbered_change(session, world):
     customers.update(session, world.tablet_a.actor, customer.id, {"given_name": "Grace"})
     session.commit()
     store = world.store_a.id
+    # A customer is logged for everyone (no store) and for each store that holds them.
     assert log(session) == [(1, "customer", customer.id, "upsert", 1, None),
-                            (2, "customer", customer.id, "upsert", 1, store),  # enters scope
+                            (2, "customer", customer.id, "upsert", 1, store),
                             (3, "request", record.id, "upsert", 1, store),
-                            (4, "customer", customer.id, "upsert", 2, None)]
+                            (4, "customer", customer.id, "upsert", 2, None),
+                            (5, "customer", customer.id, "upsert", 2, store)]
 
 
 def test_two_edits_in_one_transaction_log_the_last_version_once(session, world):
@@ -37,7 +39,8 @@ def test_two_edits_in_one_transaction_log_the_last_version_once(session, world):
         customers.update(session, world.tablet_a.actor, customer.id, {"given_name": name})
     session.commit()
     assert [(e, v, s) for _, e, _, _, v, s in log(session)] == [
-        ("customer", 1, None), ("customer", 1, world.store_a.id), ("customer", 3, None)]
+        ("customer", 1, None), ("customer", 1, world.store_a.id),
+        ("customer", 3, None), ("customer", 3, world.store_a.id)]
 
 
 def test_a_rolled_back_savepoint_leaves_no_change(session, world):

@@ -163,8 +163,8 @@ def test_a_reader_that_keeps_pulling_never_misses_a_concurrent_commit(app, world
                 page = pulling.pull(db.session, tablet, cursor, 7)
                 db.session.rollback()  # each pull sees the newest commits
                 for change in page.changes:
-                    if change["entity"] == "request":
-                        seen[str(change["id"])] = change["version"]
+                    if change.entity == "request":
+                        seen[change.id] = change.version
                 cursor = page.next_cursor
                 if finished and not page.has_more:
                     break
