@@ -66,8 +66,9 @@ def _register_blueprints(app: Flask, api) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from server.changelog.cli import changes_cli
     from server.demo import demo_cli
     from server.stores.cli import associates_cli, keys_cli, stores_cli
 
-    for group in (stores_cli, keys_cli, associates_cli, demo_cli):
+    for group in (stores_cli, keys_cli, associates_cli, demo_cli, changes_cli):
         app.cli.add_command(group)

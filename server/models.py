@@ -1,11 +1,12 @@
 """Every table, imported in one place so metadata (and Alembic) sees them all."""
 
-from server.changelog.models import Change, ChangeCounter, StoreCustomer
+from server.changelog.models import Change, ChangeCounter, ChangeRetention, StoreCustomer
 from server.customer_requests.models import CustomerRequest, StatusChange
 from server.customers.models import Customer
 from server.notes.models import Note
 from server.stores.models import ApiKey, Associate, Device, Store
 from server.sync.models import AppliedMutation
 
-__all__ = ["ApiKey", "AppliedMutation", "Associate", "Change", "ChangeCounter", "Customer",
+__all__ = ["ApiKey", "AppliedMutation", "Associate", "Change", "ChangeCounter",
+           "ChangeRetention", "Customer",
            "CustomerRequest", "Device", "Note", "StatusChange", "Store", "StoreCustomer"]

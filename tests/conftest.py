@@ -55,6 +55,8 @@ def _empty_tables() -> None:
             for table in tables:
                 connection.execute(table.delete())
         connection.execute(sa.text("INSERT INTO change_counter (id, value) VALUES (1, 0)"))
+        connection.execute(sa.text("INSERT INTO change_retention (id, pruned_through) "
+                                   "VALUES (1, 0)"))
 
 
 @pytest.fixture(autouse=True)

@@ -67,3 +67,19 @@ class ChangeCounter(db.Model):
 @sa.event.listens_for(ChangeCounter.__table__, "after_create")
 def _seed_counter(target, connection, **kw):
     connection.execute(target.insert().values(id=1, value=0))
+
+
+class ChangeRetention(db.Model):
+    """How far tombstones have been pruned: a cursor below `pruned_through` may have
+    missed a deletion, so its device must resync from a snapshot (410)."""
+
+    __tablename__ = "change_retention"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    pruned_through: Mapped[int] = mapped_column(sa.BigInteger)
+    pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@sa.event.listens_for(ChangeRetention.__table__, "after_create")
+def _seed_retention(target, connection, **kw):
+    connection.execute(target.insert().values(id=1, pruned_through=0))

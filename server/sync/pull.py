@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from server.changelog import retention
 from server.changelog.models import Change, ChangeCounter
 from server.core.actor import Actor
+from server.core.errors import Gone
 from server.sync.cursors import Cursor, decode
 
 
@@ -68,10 +70,24 @@ def _store_stream(store_id, after: int) -> sa.Select:
             .order_by(Change.seq))
 
 
+class CursorExpired(Gone):
+    code, title = "cursor_expired", "Cursor too old: resync from a snapshot"
+
+
+def _check_not_pruned(session: Session, cursor: Cursor) -> None:
+    floor = retention.pruned_through(session)
+    in_snapshot = cursor.after < cursor.snapshot_end and floor <= cursor.snapshot_end
+    if cursor.after < floor and not in_snapshot:
+        # Tombstones this device has not seen were pruned: only a snapshot is safe.
+        raise CursorExpired("Deletions older than this cursor were pruned; pull with no "
+                            "cursor to rebuild the local copy (keep the outbox).")
+
+
 def pull(session: Session, actor: Actor, token: str | None, limit: int) -> Page:
     """The next page of changes in the device's scope after `token` (none: a snapshot)."""
     head = _head(session)  # read before the changes: all of it is then visible below
     cursor = decode(token) if token else Cursor(after=0, snapshot_end=head)
+    _check_not_pruned(session, cursor)
     query = _store_stream(actor.store_id, cursor.after).limit(limit + 1)
     if cursor.after < cursor.snapshot_end:
         # A fresh device has nothing to delete: skip the snapshot's tombstones.

@@ -10,7 +10,8 @@ from server.extensions import db
 from server.stores.auth import authorized, current_actor
 from server.sync import pull as pulling
 from server.sync import push as pushing
-from server.sync.schemas import PullArgs, PullPage, PushBody, PushResponse
+from server.sync import scope
+from server.sync.schemas import HoldBody, HoldResponse, PullArgs, PullPage, PushBody, PushResponse
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
                 description="Offline sync for tablets: push mutations, pull changes.")
@@ -27,6 +28,18 @@ class Push(MethodView):
                                body["mutations"])
         db.session.commit()
         return {"results": results}
+
+
+@blp.route("/hold")
+class Hold(MethodView):
+    @authorized("sync:push")
+    @blp.arguments(HoldBody)
+    @blp.response(200, HoldResponse)
+    def post(self, body):
+        """Keep customers found by a lookup on this store's tablets: their changes follow."""
+        held = scope.hold(db.session, current_actor(), body["customer_ids"])
+        db.session.commit()
+        return {"held": held}
 
 
 @blp.route("/pull")

@@ -48,6 +48,15 @@ class PushResponse(Schema):
     results = fields.List(fields.Nested(MutationResult))
 
 
+class HoldBody(Schema):
+    customer_ids = fields.List(fields.UUID(), required=True,
+                               validate=validate.Length(min=1, max=100))
+
+
+class HoldResponse(Schema):
+    held = fields.Int()
+
+
 class PullArgs(Schema):
     cursor = fields.Str(load_default=None, validate=validate.Length(max=100))
     limit = fields.Int(load_default=500, validate=validate.Range(1, 5000))

@@ -1,5 +1,7 @@
-"""Which customers a store's tablets hold. Entering the scope is itself a change, so
-a device pulling after its cursor receives a customer whose last edit was long ago."""
+"""Which customers a store's tablets hold: those captured there (a new customer, a
+request, a note) and those an assistant picked there after a lookup. Entering the
+scope is itself a change, so a device pulling after its cursor receives a customer
+whose last edit was long ago, and every later edit."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from sqlalchemy.orm import Session
 from server.changelog import service as changelog
 from server.changelog.models import StoreCustomer
 from server.core import lookups
+from server.core.actor import Actor
+from server.core.errors import Rejected
 from server.customers.models import Customer
 
 
@@ -18,3 +22,14 @@ def enter(session: Session, store_id: uuid.UUID, customer: Customer) -> None:
         return
     lookups.add(session, StoreCustomer(store_id=store_id, customer_id=customer.id))
     changelog.record(session, "customer", customer, store_id=store_id)
+
+
+def hold(session: Session, actor: Actor, customer_ids: list[uuid.UUID]) -> int:
+    """Keep these customers on this store's tablets (after a lookup at the counter)."""
+    lookups.prefetch(session, Customer, customer_ids)
+    missing = [str(i) for i in customer_ids if lookups.get(session, Customer, i) is None]
+    if missing:
+        raise Rejected(errors={"customer_ids": [f"No such customer: {', '.join(missing)}."]})
+    for customer_id in customer_ids:
+        enter(session, actor.store_id, lookups.get(session, Customer, customer_id))
+    return len(customer_ids)
