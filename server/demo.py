@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from server.core.actor import COMMAND_LINE, Actor
+from server.core.actor import Actor
 from server.customer_requests import service as requests
 from server.customers import service as customers
 from server.extensions import db
@@ -93,5 +93,3 @@ def seed_command():
     click.echo(f"demo data ready in {len(made)} stores; tablet key for LDN-01:")
     click.echo(token)
 
-
-__all__ = ["seed", "demo_tablet_key", "COMMAND_LINE"]

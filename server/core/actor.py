@@ -22,6 +22,3 @@ class Actor:
         """Tablets are bound to their store; other scopes see every store."""
         return not self.is_tablet or store_id == self.store_id
 
-
-# The operator at the `flask` command line.
-COMMAND_LINE = Actor(scope="admin", label="command line")

@@ -41,6 +41,16 @@ def text_list(max_items: int = 20, max_length: int = 60) -> fields.List:
                        validate=validate.Length(max=max_items), load_default=list)
 
 
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match. Python's `$` also matches before a final
+    newline, so `^[A-Z]{2}$` alone lets "GB\\n" through to the database."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 class WholeNumber(fields.Integer):
     """An integer; 1.5 is refused, where marshmallow would quietly round it down to 1."""
 

@@ -53,13 +53,24 @@ def problem(status: int, code: str, title: str, detail: str | None = None,
     return response
 
 
+LOCATIONS = frozenset({"json", "query", "path", "headers"})
+
+
+def _by_location(errors: dict | None) -> dict | None:
+    """Field errors keyed by location then field, as the request parser reports them:
+    a service names fields of the body, so those go under "json"."""
+    if not errors or set(errors) <= LOCATIONS:
+        return errors
+    return {"json": errors}
+
+
 def from_domain_error(error: BlackbookError) -> Response:
     _rollback()  # nothing a refused request flushed may reach a later commit
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
     if error.status == 503:
         headers = {"Retry-After": "1"}
-    return problem(error.status, error.code, error.title, error.detail, error.errors,
-                   headers, **error.extra)
+    return problem(error.status, error.code, error.title, error.detail,
+                   _by_location(error.errors), headers, **error.extra)
 
 
 def from_http_exception(error: HTTPException) -> Response:

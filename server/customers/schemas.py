@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from server.core.fields import AwareTime, Text, Timestamp, text_list
+from server.core.fields import AwareTime, FullMatch, Text, Timestamp, text_list
 from server.core.paging import PageArgs
 from server.core.vocabulary import CHANNELS
 from server.stores.service import valid_timezone
 
-HH_MM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A time as HH:MM, 24-hour.")
+HH_MM = FullMatch(r"^([01]\d|2[0-3]):[0-5]\d$", error="A time as HH:MM, 24-hour.")
 
 
 class QuietHours(Schema):
@@ -44,7 +44,7 @@ class PostalAddress(Schema):
                         validate=validate.Length(min=1, max=4))
     city = Text(max_length=80, required=True, min_length=1)
     postcode = Text(max_length=20, load_default=None, allow_none=True)
-    country = fields.Str(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+    country = fields.Str(required=True, validate=FullMatch(r"^[A-Z]{2}$"))
 
 
 class CustomerFields(Schema):
@@ -87,8 +87,7 @@ class CustomerOut(Schema):
 class CustomerLookupArgs(PageArgs):
     email = Text(max_length=254)
     phone = Text(max_length=40)
-    phone_suffix = fields.Str(validate=validate.Regexp(r"^\d{4,15}$",
-                                                       error="4 to 15 digits."))
+    phone_suffix = fields.Str(validate=FullMatch(r"^[0-9]{4,15}$", error="4 to 15 digits."))
     name = Text(max_length=100, min_length=1)
 
 

@@ -33,6 +33,9 @@ def _cut(key: str, column: Any) -> str:
 
 
 def _apply(customer: Customer, data: dict[str, Any], region: str | None) -> None:
+    for key in ("email", "phone"):
+        if key in data and not data[key]:
+            data[key] = None  # "" clears a contact point, as null does; never stored as ""
     if data.get("email"):
         data["email"] = normalise.email(data["email"])
     if data.get("phone"):

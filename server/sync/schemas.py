@@ -15,7 +15,7 @@ class PushBody(Schema):
     device_id = fields.UUID(required=True)
     # Each mutation is checked on its own (Mutation below): one bad one is rejected
     # in its result, never by failing the whole push.
-    mutations = fields.List(fields.Raw(), required=True)
+    mutations = fields.List(fields.Raw(allow_none=True), required=True)
 
 
 class Mutation(Schema):

@@ -41,13 +41,13 @@ def test_unknown_customer_is_named(client, world):
     response = client.post(URL, json={"customer_id": str(uuid.uuid4()), "type": "hold",
                                       "sku": "X"}, headers=world.tablet_a.headers)
     assert response.status_code == 422
-    assert "customer_id" in response.json["errors"]
+    assert "customer_id" in response.json["errors"]["json"]
 
 
 def test_admin_names_the_store_and_it_must_exist(client, world, customer):
     body = {"customer_id": str(customer.id), "type": "hold", "sku": "X"}
     missing = client.post(URL, json=body, headers=world.headers("admin"))
-    assert missing.status_code == 422 and "store_id" in missing.json["errors"]
+    assert missing.status_code == 422 and "store_id" in missing.json["errors"]["json"]
     made = client.post(URL, json=body | {"store_id": str(world.store_b.id)},
                        headers=world.headers("admin"))
     assert made.status_code == 201 and made.json["store_id"] == str(world.store_b.id)

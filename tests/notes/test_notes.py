@@ -72,7 +72,7 @@ def test_note_on_a_request_takes_that_requests_store(client, world, session, cus
     mismatch = client.post(URL, json={"customer_id": str(other.id), "body": "x",
                                       "request_id": str(record.id)},
                            headers=world.tablet_a.headers)
-    assert mismatch.status_code == 422 and "request_id" in mismatch.json["errors"]
+    assert mismatch.status_code == 422 and "request_id" in mismatch.json["errors"]["json"]
 
 
 def test_delete_leaves_a_tombstone_in_the_change_log(client, world, session, customer):

@@ -69,4 +69,4 @@ def test_holding_an_unknown_customer_is_named(client, world):
                            json={"customer_ids": ["5c1f7a9e-0000-4000-8000-000000000000"]},
                            headers=world.tablet_a.headers)
     assert response.status_code == 422
-    assert "customer_ids" in response.json["errors"]
+    assert "customer_ids" in response.json["errors"]["json"]
