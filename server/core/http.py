@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, current_app, request
-from werkzeug.exceptions import UnsupportedMediaType
+from flask import Response, request
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from server.core.errors import Malformed
 
@@ -38,12 +38,11 @@ def require_json_body() -> None:
         return
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as application/json.")
-    body = request.get_data(cache=True)
-    if not body:
+    if not request.get_data(cache=True):
         return  # no body: each endpoint says which fields it requires
     try:
-        current_app.json.loads(body)
-    except ValueError:  # syntax, encoding, nesting, digits: all subclasses of ValueError
+        request.get_json(cache=True)  # the app's provider; the argument parser reuses it
+    except BadRequest:  # syntax, encoding, nesting, digits
         raise Malformed("The body is not valid JSON.",
                         errors={"json": ["Invalid JSON body."]}) from None
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from server.core.api import Blueprint
 from server.core.http import etag_for, expected_version
 from server.customer_requests import service
 from server.customer_requests.schemas import (

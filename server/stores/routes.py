@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from server.core.api import Blueprint
 from server.extensions import db
 from server.stores import service
 from server.stores.auth import authorized, current_actor

@@ -7,7 +7,7 @@ mutation's failure never touches another's effect. The stored result is written
 in the same savepoint as the effect, so neither exists without the other.
 
 Speed: runs of new records (the bulk of what tablets push) are applied together
-in one savepoint and flushed as one multi-row INSERT per table. Should anything
+in one savepoint and one flush (one batched INSERT per table). Should anything
 in such a group fail at the database, the group is rolled back and replayed one
 mutation per savepoint, which is also how edits and deletes always go.
 """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from server.core.api import Blueprint
 from server.extensions import db
 from server.stores.auth import authorized, current_actor
 from server.sync import pull as pulling
