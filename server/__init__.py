@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask, api) -> None:
+    from server.consent.routes import consents_blp, notices_blp
     from server.customer_requests.routes import blp as requests_blp
     from server.customers.routes import blp as customers_blp
     from server.notes.routes import blp as notes_blp
@@ -58,7 +59,8 @@ def _register_blueprints(app: Flask, api) -> None:
     from server.stores.routes import blp as stores_blp
     from server.sync.routes import blp as sync_blp
 
-    for blueprint in (stores_blp, customers_blp, requests_blp, notes_blp, sync_blp):
+    for blueprint in (stores_blp, customers_blp, requests_blp, notes_blp, notices_blp,
+                      consents_blp, sync_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops_blp)
     app.register_blueprint(get_swaggerui_blueprint(
@@ -67,8 +69,10 @@ def _register_blueprints(app: Flask, api) -> None:
 
 def _register_commands(app: Flask) -> None:
     from server.changelog.cli import changes_cli
+    from server.consent.cli import notices_cli
     from server.demo import demo_cli
     from server.stores.cli import associates_cli, keys_cli, stores_cli
 
-    for group in (stores_cli, keys_cli, associates_cli, demo_cli, changes_cli):
+    for group in (stores_cli, keys_cli, associates_cli, demo_cli, changes_cli,
+                  notices_cli):
         app.cli.add_command(group)

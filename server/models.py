@@ -1,6 +1,7 @@
 """Every table, imported in one place so metadata (and Alembic) sees them all."""
 
 from server.changelog.models import Change, ChangeCounter, ChangeRetention, StoreCustomer
+from server.consent.models import ConsentEvent, ConsentState, Notice
 from server.customer_requests.models import CustomerRequest, StatusChange
 from server.customers.models import Customer
 from server.notes.models import Note
@@ -8,5 +9,5 @@ from server.stores.models import ApiKey, Associate, Device, Store
 from server.sync.models import AppliedMutation
 
 __all__ = ["ApiKey", "AppliedMutation", "Associate", "Change", "ChangeCounter",
-           "ChangeRetention", "Customer",
-           "CustomerRequest", "Device", "Note", "StatusChange", "Store", "StoreCustomer"]
+           "ChangeRetention", "ConsentEvent", "ConsentState", "Customer",
+           "CustomerRequest", "Device", "Note", "Notice", "StatusChange", "Store", "StoreCustomer"]

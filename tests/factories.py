@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from server.consent import service as consent
 from server.core.actor import Actor
+from server.core.vocabulary import CHANNELS
 from server.customer_requests import service as requests
 from server.customers import service as customers
 from server.notes import service as notes
@@ -83,3 +85,34 @@ def make_note(session: Session, actor: Actor, customer, body="Prefers a call aft
     note = notes.create(session, actor, {"customer_id": customer.id, "body": body} | f)
     session.commit()
     return note
+
+
+ADMIN = Actor("admin", label="tests")
+
+
+def make_notice(session: Session, purposes=("marketing",), channels=CHANNELS, **fields):
+    data = {"key": "marketing", "language": "en", "title": "Offers for you",
+            "text": "We would like to send you offers.",
+            "value_exchange": "Giving your email gets you early access to sales.",
+            "purposes": list(purposes), "channels": list(channels),
+            "requires_reconsent": False} | fields
+    notice = consent.publish_notice(session, ADMIN, data)
+    session.commit()
+    return notice
+
+
+def consent_event(customer_id, purpose="marketing", channel="email", action="grant",
+                  notice=None, **fields) -> dict:
+    """What `consent.append` takes, as the schema would load it."""
+    return {"customer_id": customer_id, "purpose": purpose, "channel": channel,
+            "action": action, "notice_version_id": notice.id if notice else None,
+            "method": "associate_entry", "captured_by": None, "captured_at": None,
+            "expires_at": None} | fields
+
+
+def record_consent(session: Session, actor: Actor, customer, purpose="marketing",
+                   channel="email", action="grant", notice=None, **fields):
+    event = consent.append(session, actor,
+                           consent_event(customer.id, purpose, channel, action, notice, **fields))
+    session.commit()
+    return event

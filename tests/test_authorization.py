@@ -22,7 +22,14 @@ import sqlalchemy as sa
 from server.changelog.models import Change
 from server.stores import keys
 from server.stores.permissions import PERMISSIONS
-from tests.factories import World, bearer, make_customer, make_note, make_request
+from tests.factories import (
+    World,
+    bearer,
+    make_customer,
+    make_note,
+    make_notice,
+    make_request,
+)
 
 SCOPES = ("tablet", "crm", "channel", "admin")
 CALLERS = (*SCOPES, "no key", "revoked tablet key", "revoked admin key")
@@ -43,10 +50,12 @@ class Ids:
     note_id: uuid.UUID
     device_id: uuid.UUID  # store A's tablet
     other_customer_id: uuid.UUID  # made by store B's tablet, so not yet held by store A
+    notice_id: uuid.UUID
 
     def path_values(self) -> dict[str, str]:
         return {"store_id": str(self.store_id), "customer_id": str(self.customer_id),
-                "request_id": str(self.request_id), "note_id": str(self.note_id)}
+                "request_id": str(self.request_id), "note_id": str(self.note_id),
+                "notice_id": str(self.notice_id)}
 
 
 def make_ids(session, world: World) -> Ids:
@@ -54,8 +63,9 @@ def make_ids(session, world: World) -> Ids:
     request = make_request(session, world.tablet_a.actor, customer)
     note = make_note(session, world.tablet_a.actor, customer, request_id=request.id)
     other = make_customer(session, world.tablet_b.actor, given_name="Bea")
+    notice = make_notice(session)
     return Ids(world.store_a.id, world.store_b.id, customer.id, request.id, note.id,
-               world.tablet_a.actor.device_id, other.id)
+               world.tablet_a.actor.device_id, other.id, notice.id)
 
 
 def _push_body(ids: Ids) -> dict[str, Any]:
@@ -116,6 +126,17 @@ ROWS: tuple[Row, ...] = (
     Row("PATCH", "/api/v1/notes/{note_id}", "notes:write", 200,
         lambda ids: {"body": "Will call back on Monday"}),
     Row("DELETE", "/api/v1/notes/{note_id}", "notes:write", 204),
+    Row("GET", "/api/v1/notices", "notices:read", 200),
+    Row("POST", "/api/v1/notices", "notices:write", 201,
+        lambda ids: {"key": "newsletter", "language": "en", "title": "Our newsletter",
+                     "text": "Monthly news.", "value_exchange": "Your email: our news.",
+                     "purposes": ["marketing.newsletter"], "channels": ["email"]}),
+    Row("GET", "/api/v1/notices/{notice_id}", "notices:read", 200),
+    Row("GET", "/api/v1/customers/{customer_id}/consents", "consents:read", 200),
+    # Refusals are for everyone who may hear one; grants need consents:write (below).
+    Row("POST", "/api/v1/customers/{customer_id}/consents", "consents:withdraw", 201,
+        lambda ids: {"purpose": "marketing", "channel": "email", "action": "withdraw",
+                     "method": "unsubscribe_link"}),
     Row("POST", "/api/v1/sync/push", "sync:push", 200, _push_body),
     Row("POST", "/api/v1/sync/hold", "sync:push", 200,
         lambda ids: {"customer_ids": [str(ids.other_customer_id)]}),
@@ -191,15 +212,37 @@ def test_the_permission_table_is_the_documented_one():
         "customers:read": {"tablet", "crm", "admin"}, "customers:write": {"tablet", "admin"},
         "requests:read": {"tablet", "crm", "admin"}, "requests:write": {"tablet", "admin"},
         "notes:read": {"tablet", "crm", "admin"}, "notes:write": {"tablet", "admin"},
+        "notices:read": {"tablet", "crm", "channel", "admin"}, "notices:write": {"admin"},
+        "consents:read": {"tablet", "crm", "admin"},
+        "consents:write": {"tablet", "admin"},
+        "consents:withdraw": {"tablet", "crm", "channel", "admin"},
         "sync:push": {"tablet"}, "sync:pull": {"tablet"},
     }
     assert {name: set(scopes) for name, scopes in PERMISSIONS.items()} == documented
 
 
 def test_every_row_names_a_known_permission():
-    # Every permission in the table is exercised by some endpoint, and no row names
-    # one the table does not have.
-    assert {row.permission for row in ROWS} == set(PERMISSIONS)
+    # Every permission in the table is exercised by some endpoint (or by the service
+    # behind one, tested below), and no row names one the table does not have.
+    assert {row.permission for row in ROWS} | CHECKED_BY_SERVICES == set(PERMISSIONS)
+
+
+# Checked inside a service, for part of what an endpoint takes: a grant or a denial
+# (consents:write) goes through the same endpoint as a withdrawal (consents:withdraw).
+CHECKED_BY_SERVICES = {"consents:write"}
+
+
+@pytest.mark.parametrize("caller", SCOPES)
+def test_only_tablets_and_admin_record_a_grant(client, session, world, caller):
+    ids = make_ids(session, world)
+    body = {"purpose": "marketing", "channel": "email", "action": "grant",
+            "notice_version_id": str(ids.notice_id), "method": "associate_entry"}
+    response = client.post(f"/api/v1/customers/{ids.customer_id}/consents", json=body,
+                           headers=bearer(world.tokens[caller]))
+    if caller in PERMISSIONS["consents:write"]:
+        assert response.status_code == 201, response.json
+    else:
+        assert_problem(response, 403, "forbidden")
 
 
 @pytest.mark.parametrize("caller", CALLERS)

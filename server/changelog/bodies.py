@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.consent.schemas import ConsentOut, NoticeOut
 from server.customer_requests.schemas import RequestOut
 from server.customers.schemas import CustomerOut
 from server.notes.schemas import NoteOut
@@ -16,6 +17,8 @@ TABLET_VIEW = {
     "customer": CustomerOut(),
     "request": RequestOut(exclude=("history",)),  # the lifecycle log is for head office
     "note": NoteOut(exclude=("warnings",)),
+    "consent": ConsentOut(),
+    "notice": NoticeOut(),
 }
 
 

@@ -21,6 +21,9 @@ from server.changelog.models import Change, ChangeCounter, StoreCustomer
 from server.core.types import utcnow
 
 PENDING = "blackbook.pending_changes"
+# Records of a customer rather than of a store: logged once for everyone and once for
+# each store whose tablets hold the customer.
+PER_CUSTOMER = frozenset({"customer", "consent"})
 
 
 @dataclass
@@ -42,12 +45,14 @@ def record(session: Session, entity: str, obj: Any, *, op: str = "upsert",
            reason: str | None = None, store_id: uuid.UUID | None = None) -> None:
     """Note that `obj` changed in this transaction; it is logged when the transaction commits.
 
-    `store_id` defaults to the record's own store; a customer (who belongs to no
-    store) carries one when it enters that store's scope.
+    `store_id` defaults to the record's own store; a customer's record (PER_CUSTOMER)
+    carries one only when it enters that store's scope, and is otherwise fanned out.
     """
     version = obj.version + 1 if op == "delete" else None
+    if store_id is None and entity not in PER_CUSTOMER:
+        store_id = getattr(obj, "store_id", None)
     session.info.setdefault(PENDING, []).append(PendingChange(
-        entity, obj, op, version, store_id or getattr(obj, "store_id", None),
+        entity, obj, op, version, store_id,
         getattr(obj, "customer_id", None) if entity != "customer" else obj.id, reason))
 
 
@@ -83,11 +88,15 @@ def _latest_per_record(pending: list[PendingChange]) -> list[PendingChange]:
     return list(latest.values())
 
 
+def _fanned(change: PendingChange) -> bool:
+    return change.entity in PER_CUSTOMER and not change.store_id
+
+
 def _fan_out(session: Session, changes: list[PendingChange]) -> list[PendingChange]:
-    """A customer belongs to no store: each change of one is logged once for everyone
-    (no store) and once for each store whose tablets hold the customer, so a store's
-    stream is one index range."""
-    ids = sorted({c.record.id for c in changes if c.entity == "customer" and not c.store_id})
+    """A customer belongs to no store: each change of one (or of their consent) is logged
+    once for everyone (no store) and once for each store whose tablets hold the
+    customer, so a store's stream is one index range."""
+    ids = sorted({c.customer_id for c in changes if _fanned(c)})
     stores: dict[uuid.UUID, list[uuid.UUID]] = {}
     for start in range(0, len(ids), 1000):
         query = sa.select(StoreCustomer.customer_id, StoreCustomer.store_id).where(
@@ -97,8 +106,8 @@ def _fan_out(session: Session, changes: list[PendingChange]) -> list[PendingChan
     fanned = []
     for change in changes:
         fanned.append(change)
-        if change.entity == "customer" and not change.store_id:
-            fanned += [replace(change, store_id=s) for s in stores.get(change.record.id, ())]
+        if _fanned(change):
+            fanned += [replace(change, store_id=s) for s in stores.get(change.customer_id, ())]
     return fanned
 
 

@@ -36,6 +36,10 @@ class Customer(db.Model):
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Erased (privacy request): personal fields cleared, never contacted again.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Processing restricted (e.g. while a complaint is handled): kept, never contacted.
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     # The version at which each field last changed: sync's per-field conflict check.
     field_versions: Mapped[dict] = mapped_column(sa.JSON, default=dict)

@@ -64,7 +64,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Customer:
     lookups.add(session, customer)
     changelog.record(session, "customer", customer)
     if actor.is_tablet:
-        scope.enter(session, actor.store_id, customer)
+        scope.enter(session, actor.store_id, customer, new=True)
     return customer
 
 

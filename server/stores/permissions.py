@@ -15,6 +15,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "requests:write": frozenset({"tablet", "admin"}),
     "notes:read": frozenset({"tablet", "crm", "admin"}),
     "notes:write": frozenset({"tablet", "admin"}),
+    "notices:read": frozenset({"tablet", "crm", "channel", "admin"}),
+    "notices:write": frozenset({"admin"}),
+    "consents:read": frozenset({"tablet", "crm", "admin"}),
+    # Grants and denials come from where the customer is asked: the counter, or head office.
+    "consents:write": frozenset({"tablet", "admin"}),
+    # Withdrawing must be as easy as granting: the CRM (unsubscribe links) and the
+    # channel systems (a STOP reply) record refusals too.
+    "consents:withdraw": frozenset({"tablet", "crm", "channel", "admin"}),
     # Sync is for devices: a push or pull is scoped by the key's store and device.
     "sync:push": frozenset({"tablet"}),
     "sync:pull": frozenset({"tablet"}),

@@ -9,6 +9,7 @@ import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.consent import service as consent
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, NotFound, Rejected
 from server.stores.models import Associate, Device, Store
@@ -43,6 +44,7 @@ def create_store(session: Session, code: str, name: str, country: str, timezone:
     store = Store(code=code, name=name, country=country, timezone=timezone, region=region)
     session.add(store)
     session.flush()
+    consent.share_notices_with(session, store)
     return store
 
 

@@ -8,6 +8,9 @@ from typing import Any
 
 from marshmallow import Schema
 
+from server.consent import service as consent
+from server.consent.models import ConsentEvent
+from server.consent.schemas import ConsentCreate, ConsentOut
 from server.customer_requests import service as requests
 from server.customer_requests.models import CustomerRequest
 from server.customer_requests.schemas import RequestCreate, RequestOut, RequestUpdate
@@ -23,12 +26,21 @@ from server.notes.schemas import NoteCreate, NoteOut, NoteUpdate
 class EntityRules:
     model: type
     create_schema: Schema
-    update_schema: Schema
+    update_schema: Schema | None
     out_schema: Schema
     create: Callable
-    update: Callable
+    update: Callable | None
     get: Callable
     delete: Callable | None = None
+
+    @property
+    def append_only(self) -> bool:
+        """Records of this entity are only ever appended (`op: append`), never edited."""
+        return self.update is None
+
+
+def _get_consent(session, actor, event_id):
+    return session.get(ConsentEvent, event_id)
 
 
 def _update_note(session, actor, note_id, changes: dict[str, Any]):
@@ -42,4 +54,6 @@ RULES: dict[str, EntityRules] = {
                            requests.create, requests.update, requests.get),
     "note": EntityRules(Note, NoteCreate(), NoteUpdate(), NoteOut(),
                         notes.create, _update_note, notes.get, notes.delete),
+    "consent": EntityRules(ConsentEvent, ConsentCreate(), None, ConsentOut(),
+                           consent.append, None, _get_consent),
 }

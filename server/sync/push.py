@@ -26,9 +26,11 @@ from server.changelog.models import StoreCustomer
 from server.core import lookups
 from server.core.actor import Actor
 from server.core.errors import (
+    AlreadyExists,
     BlackbookError,
     Conflict,
     Forbidden,
+    Gone,
     IllegalTransition,
     NotFound,
     Rejected,
@@ -41,6 +43,8 @@ from server.sync.models import AppliedMutation
 from server.sync.schemas import MAX_MUTATIONS, Mutation
 
 _envelope = Mutation()
+# What a mutation can fail with that pushing it again unchanged would not fix.
+_PERMANENT = (ValidationError, Rejected, NotFound, Forbidden, Conflict, Gone)
 
 
 class TooManyMutations(BlackbookError):
@@ -115,7 +119,8 @@ def _apply_all(session: Session, actor: Actor, parsed: list[dict]) -> list[dict[
 
 
 def _is_new_record(session: Session, mutation: dict[str, Any]) -> bool:
-    return (mutation["op"] == "upsert" and not mutation["base_version"]
+    creates = "append" if RULES[mutation["entity"]].append_only else "upsert"
+    return (mutation["op"] == creates and not mutation["base_version"]
             and lookups.get(session, AppliedMutation, mutation["mutation_id"]) is None
             and lookups.get(session, RULES[mutation["entity"]].model, mutation["id"]) is None)
 
@@ -131,7 +136,7 @@ def _apply_group(session, actor, parsed, group: list[int], results: list) -> Non
             before = (lookups.added(session), changelog.mark(session))
             try:
                 record = _create(session, actor, RULES[parsed[index]["entity"]], parsed[index])
-            except (ValidationError, Rejected, NotFound, Forbidden, Conflict) as error:
+            except _PERMANENT as error:
                 if (lookups.added(session), changelog.mark(session)) != before:
                     raise _Replay from error  # it left something behind: be careful
                 results[index] = _result_of_error(parsed[index], error)
@@ -166,7 +171,7 @@ def _one(session: Session, actor: Actor, mutation: dict[str, Any]) -> dict[str, 
                 result = _stored(session, actor, mutation, result)
                 session.flush()
         return result
-    except (ValidationError, Rejected, NotFound, Forbidden, Conflict) as error:
+    except _PERMANENT as error:
         return _result_of_error(mutation, error)
     except IntegrityError:
         # Another push of the same mutation (or id) committed first.
@@ -191,6 +196,8 @@ def _result_of_error(mutation: dict[str, Any], error: Exception) -> dict[str, An
         return _rejected(mutation_id, {"status": [f"{error.detail} Allowed: {allowed}."]})
     if isinstance(error, Rejected):
         return _rejected(mutation_id, error.errors or {"fields": [error.detail]})
+    if isinstance(error, Gone):
+        return _rejected(mutation_id, {"customer_id": [error.detail]})
     return _rejected(mutation_id, {"id": [error.detail]})
 
 
@@ -226,9 +233,15 @@ def _conflict(entity: str, rules: EntityRules, record: Any, fields: list[str]) -
 
 def _apply(session: Session, actor: Actor, mutation: dict[str, Any]) -> dict[str, Any]:
     rules = RULES[mutation["entity"]]
-    if mutation["op"] == "append":
-        raise Rejected(errors={"op": ["append is for consent events only."]})
+    if (mutation["op"] == "append") != rules.append_only:
+        raise Rejected(errors={"op": ["Consent events are appended (op: append), never "
+                                      "changed; append is for consent events only."]})
     record = lookups.get(session, rules.model, mutation["id"])
+    if rules.append_only:
+        if record is not None:
+            raise AlreadyExists("This event is recorded already; events never change.")
+        return {"mutation_id": str(mutation["mutation_id"])} | _applied(
+            mutation["entity"], _create(session, actor, rules, mutation), 1)
     if record is not None:
         rules.get(session, actor, record.id)  # another store's record does not exist here
     if mutation["op"] == "delete":

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from server.core.fields import Text
 
-ENTITIES = ("customer", "request", "note")
+ENTITIES = ("customer", "request", "note", "consent")
 OPS = ("upsert", "delete", "append")
 MAX_MUTATIONS = 1000
 

@@ -1,0 +1,185 @@
+"""The rules for notices and consent events. Events are only ever appended."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.changelog import service as changelog
+from server.consent import ledger, purposes, tier
+from server.consent.models import ConsentEvent, ConsentState, Notice
+from server.core import lookups
+from server.core.actor import Actor
+from server.core.errors import AlreadyExists, Gone, NotFound, Rejected
+from server.core.types import utcnow
+from server.customers.models import Customer
+from server.stores import permissions
+from server.stores.models import Store
+from server.sync import scope
+
+# -- notices ----------------------------------------------------------------------------
+
+def publish_notice(session: Session, actor: Actor, data: dict[str, Any]) -> Notice:
+    """Publish the next version of a notice (per key and language); every tablet gets it."""
+    latest = session.scalar(sa.select(sa.func.max(Notice.number)).where(
+        Notice.key == data["key"], Notice.language == data["language"])) or 0
+    notice = Notice(number=latest + 1, **data)
+    session.add(notice)
+    session.flush()
+    for store_id in session.scalars(sa.select(Store.id)):
+        changelog.record(session, "notice", notice, store_id=store_id)
+    return notice
+
+
+def share_notices_with(session: Session, store: Store) -> None:
+    """A new store's tablets get the notices already published."""
+    for notice in session.scalars(sa.select(Notice)):
+        changelog.record(session, "notice", notice, store_id=store.id)
+
+
+def notices(session: Session, key: str | None = None,
+            language: str | None = None) -> list[Notice]:
+    query = sa.select(Notice).order_by(Notice.key, Notice.language, Notice.number)
+    if key:
+        query = query.where(Notice.key == key)
+    if language:
+        query = query.where(Notice.language == language)
+    return list(session.scalars(query))
+
+
+def get_notice(session: Session, notice_id: uuid.UUID) -> Notice:
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound("No such notice.")
+    return notice
+
+
+def lapsed_notices(session: Session) -> set[uuid.UUID]:
+    """Versions whose grants no longer count: a later version asked to consent again."""
+    later = sa.orm.aliased(Notice)
+    query = sa.select(Notice.id).where(sa.exists().where(
+        later.key == Notice.key, later.language == Notice.language,
+        later.number > Notice.number, later.requires_reconsent.is_(True)))
+    return set(session.scalars(query))
+
+
+# -- appending events -------------------------------------------------------------------
+
+def _check_grant(session: Session, data: dict[str, Any], now: datetime) -> None:
+    if data["notice_version_id"] is None:
+        raise Rejected(errors={"notice_version_id": [
+            "A grant cites the notice version the customer was shown."]})
+    notice = lookups.get(session, Notice, data["notice_version_id"])
+    if notice is None:
+        raise Rejected(errors={"notice_version_id": ["No such notice version."]})
+    errors = {}
+    if not any(purposes.covers(p, data["purpose"]) for p in notice.purposes):
+        errors["purpose"] = [f"Notice {notice.key} v{notice.number} does not cover "
+                             f"{data['purpose']}."]
+    channels = set(notice.channels)
+    if not (data["channel"] in channels or data["channel"] == ledger.ALL
+            and channels.issuperset(("email", "sms", "post", "phone", "push"))):
+        errors["channel"] = [f"Notice {notice.key} v{notice.number} does not cover "
+                             f"{data['channel']}."]
+    if data["expires_at"] is not None and data["expires_at"] <= now:
+        errors["expires_at"] = ["Already past."]
+    if errors:
+        raise Rejected(errors=errors)
+
+
+def append(session: Session, actor: Actor, data: dict[str, Any]) -> ConsentEvent:
+    """Record one consent event and bring the derived state up to date.
+
+    Refusals (withdraw, deny, object) are always recorded, even for an erased
+    customer; a grant needs a published notice covering it, and a live customer.
+    """
+    if data["action"] in ("grant", "deny"):
+        permissions.require(actor, "consents:write")
+    event_id = data.get("id") or uuid.uuid4()
+    if lookups.get(session, ConsentEvent, event_id) is not None:
+        raise AlreadyExists("This consent event is recorded already.", id=str(event_id))
+    # The customer's row lock orders appends per customer, so the state follows receipt.
+    customer = session.get(Customer, data["customer_id"], with_for_update=True)
+    if customer is None:
+        raise Rejected(errors={"customer_id": ["No such customer."]})
+    now = utcnow()
+    if data["action"] == "grant":
+        if customer.erased_at is not None:
+            raise Gone("This customer was erased: a new grant cannot be recorded.")
+        _check_grant(session, data, now)
+    elif data["expires_at"] is not None:
+        raise Rejected(errors={"expires_at": ["Only a grant expires."]})
+    ordinal = session.scalar(sa.select(sa.func.max(ConsentEvent.ordinal)).where(
+        ConsentEvent.customer_id == customer.id)) or 0
+    event = ConsentEvent(
+        id=event_id, customer_id=customer.id, ordinal=ordinal + 1, purpose=data["purpose"],
+        channel=data["channel"], action=data["action"],
+        notice_version_id=data["notice_version_id"], method=data["method"],
+        store_id=actor.store_id, device_id=actor.device_id,
+        captured_by=data["captured_by"], captured_at=data["captured_at"], received_at=now,
+        expires_at=data["expires_at"])
+    lookups.add(session, event)
+    _fold_in(session, event)
+    if actor.is_tablet:
+        scope.enter(session, actor.store_id, customer)
+    changelog.record(session, "consent", event)
+    return event
+
+
+def _fold_in(session: Session, event: ConsentEvent) -> None:
+    slot = session.get(ConsentState, (event.customer_id, event.purpose, event.channel))
+    if slot is None:
+        session.add(ConsentState(customer_id=event.customer_id, purpose=event.purpose,
+                                 channel=event.channel, event_id=event.id))
+        return
+    current = session.get(ConsentEvent, slot.event_id)
+    if ledger.supersedes(event, current):
+        slot.event_id = event.id
+
+
+# -- reading ----------------------------------------------------------------------------
+
+def events_of(session: Session, customer_id: uuid.UUID) -> list[ConsentEvent]:
+    return list(session.scalars(sa.select(ConsentEvent).where(
+        ConsentEvent.customer_id == customer_id).order_by(ConsentEvent.ordinal)))
+
+
+def state_of(session: Session, customer_id: uuid.UUID) -> dict[tuple[str, str], ConsentEvent]:
+    """The stored state: the event speaking for each (purpose, channel)."""
+    query = (sa.select(ConsentEvent)
+             .join(ConsentState, ConsentState.event_id == ConsentEvent.id)
+             .where(ConsentState.customer_id == customer_id))
+    return {(e.purpose, e.channel): e for e in session.scalars(query)}
+
+
+def rebuild(session: Session, customer_id: uuid.UUID) -> dict[tuple[str, str], ConsentEvent]:
+    """Recompute the stored state from the events alone (repair, and the proof it can)."""
+    session.execute(sa.delete(ConsentState).where(ConsentState.customer_id == customer_id))
+    state = ledger.fold(events_of(session, customer_id))
+    session.add_all(ConsentState(customer_id=customer_id, purpose=p, channel=c,
+                                 event_id=e.id) for (p, c), e in state.items())
+    session.flush()
+    return state
+
+
+def summary(session: Session, actor: Actor, customer_id: uuid.UUID) -> dict[str, Any]:
+    """Events, the state per slot, and the sharing tier, for one customer."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("No such customer.")
+    now, lapsed = utcnow(), lapsed_notices(session)
+    slots = []
+    for (purpose, channel), event in sorted(state_of(session, customer_id).items()):
+        live = ledger.is_live_grant(event, now) and event.notice_version_id not in lapsed
+        slots.append({"purpose": purpose, "channel": channel, "status": event.action,
+                      "live": live, "since": event.received_at, "event_id": event.id,
+                      "notice_version_id": event.notice_version_id,
+                      "expires_at": event.expires_at})
+    live_purposes = {s["purpose"] for s in slots if s["live"]}
+    return {"customer_id": customer.id, "state": slots,
+            "events": events_of(session, customer_id),
+            "sharing": tier.sharing(customer.preferences or {}, live_purposes)}
