@@ -2,6 +2,7 @@
 
 from server.changelog.models import Change, ChangeCounter, ChangeRetention, StoreCustomer
 from server.consent.models import ConsentEvent, ConsentState, Notice
+from server.contact.models import Contact, FollowUp, Suppression
 from server.customer_requests.models import CustomerRequest, StatusChange
 from server.customers.models import Customer
 from server.notes.models import Note
@@ -9,5 +10,7 @@ from server.stores.models import ApiKey, Associate, Device, Store
 from server.sync.models import AppliedMutation
 
 __all__ = ["ApiKey", "AppliedMutation", "Associate", "Change", "ChangeCounter",
-           "ChangeRetention", "ConsentEvent", "ConsentState", "Customer",
-           "CustomerRequest", "Device", "Note", "Notice", "StatusChange", "Store", "StoreCustomer"]
+           "ChangeRetention", "ConsentEvent", "ConsentState", "Contact",
+           "Customer", "FollowUp",
+           "CustomerRequest", "Device", "Note", "Notice", "StatusChange", "Store", "StoreCustomer",
+           "Suppression"]

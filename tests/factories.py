@@ -49,7 +49,9 @@ class World:
         store_b = stores.create_store(session, "B-01", "Store B", "FR", "Europe/Paris", "South")
         world = cls(store_a, store_b, make_tablet(session, store_a), make_tablet(session, store_b))
         for scope in ("crm", "channel", "admin"):
-            world.tokens[scope] = keys.issue(session, scope, f"{scope} key")[1]
+            channel = "sms" if scope == "channel" else None
+            world.tokens[scope] = keys.issue(session, scope, f"{scope} key",
+                                             channel=channel)[1]
         world.tokens["tablet"] = world.tablet_a.token
         session.commit()
         return world

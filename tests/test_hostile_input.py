@@ -87,8 +87,10 @@ class Findings:
 # --- The endpoints, their fields, and a valid call for each ---------------------------
 
 
-# POSTs that add a new record under an existing one: no version of theirs to match.
-APPENDS = {"/api/v1/customers/{customer_id}/consents"}
+# Writes under a record that If-Match does not guard: appending a new record under it
+# (no version of theirs to match), and an outcome report (its claim id is the guard).
+NOT_VERSIONED = {"/api/v1/customers/{customer_id}/consents",
+                 "/api/v1/follow-ups/{follow_up_id}/outcome"}
 
 
 @dataclass(frozen=True)
@@ -111,14 +113,14 @@ class Endpoint:
 
     @property
     def edits_a_record(self) -> bool:
-        """Writes to an existing record (If-Match applies); appending under one is not."""
-        return self.on_a_record and self.method != "GET" and self.path not in APPENDS
+        """Writes to an existing record that If-Match guards."""
+        return self.on_a_record and self.method != "GET" and self.path not in NOT_VERSIONED
 
     @property
     def scope(self) -> str:
         """The caller used: a tablet, the device out in the field, when it may call."""
         allowed = PERMISSIONS[self.row.permission]
-        return "tablet" if "tablet" in allowed else "admin"
+        return next(s for s in ("tablet", "admin", "crm", "channel") if s in allowed)
 
     def url(self, ids: Ids, **override: str) -> str:
         return self.path.format(**(ids.path_values() | override))

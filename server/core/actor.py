@@ -13,6 +13,7 @@ class Actor:
     store_id: uuid.UUID | None = None
     device_id: uuid.UUID | None = None
     label: str = ""
+    channel: str | None = None  # a channel system's key: the channel it sends on
 
     @property
     def is_tablet(self) -> bool:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changelog import service as changelog
+from server.contact import followups
 from server.core import lookups, paging, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Conflict, Forbidden, NotFound, Rejected
@@ -110,6 +111,15 @@ def _apply_status(record: CustomerRequest, actor: Actor, target: str, reason: st
     record.closed_at = utcnow() if target in lifecycle.CLOSED else None
 
 
+def _follow_up(session: Session, record: CustomerRequest) -> None:
+    """Ready: the customer is told (a follow-up task). Closed: nobody needs telling."""
+    session.flush()
+    if record.status == "ready":
+        followups.on_request_ready(session, record)
+    elif record.status in lifecycle.CLOSED:
+        followups.cancel_open_for_request(session, record.id)
+
+
 def update(session: Session, actor: Actor, request_id: uuid.UUID, changes: dict[str, Any],
            expected_version: int | None = None) -> CustomerRequest:
     """Edit an open request; a `status` in the changes obeys the lifecycle."""
@@ -123,6 +133,7 @@ def update(session: Session, actor: Actor, request_id: uuid.UUID, changes: dict[
     versioning.assign(record, changes)
     if target is not None and target != record.status:
         _apply_status(record, actor, target, reason, changed_by)
+        _follow_up(session, record)
     elif reason is not None:
         raise Rejected(errors={"reason": ["A reason goes with a change of status."]})
     session.flush()
@@ -137,6 +148,7 @@ def transition(session: Session, actor: Actor, request_id: uuid.UUID, status: st
     record = get(session, actor, request_id)
     check_version(record, expected_version)
     _apply_status(record, actor, status, reason, changed_by)
+    _follow_up(session, record)
     session.flush()
     changelog.record(session, "request", record)
     return record

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from server.core.fields import AwareTime, FullMatch, Text, Timestamp, text_list
 from server.core.paging import PageArgs
@@ -23,6 +25,34 @@ class QuietHours(Schema):
             raise ValidationError("An IANA time zone, such as Europe/London.")
 
 
+ISO_DATE = FullMatch(r"^\d{4}-\d{2}-\d{2}$", error="A date as YYYY-MM-DD.")
+
+
+class Pause(Schema):
+    """No offers from `from` until `until` (dates in the customer's time zone); service
+    messages about their own requests still reach them."""
+
+    from_ = fields.Str(required=True, data_key="from", attribute="from", validate=ISO_DATE)
+    until = fields.Str(required=True, validate=ISO_DATE)
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        try:
+            start, end = (date.fromisoformat(data[k]) for k in ("from", "until"))
+        except ValueError as error:
+            raise ValidationError("Not a calendar date.", "until") from error
+        if end <= start:
+            raise ValidationError("Ends after it starts.", "until")
+
+
+class MarketingCap(Schema):
+    """At most `max` offers in `days` days, across every channel (the policy's own cap
+    still applies when it is lower)."""
+
+    max = fields.Int(required=True, strict=True, validate=validate.Range(0, 100))
+    days = fields.Int(required=True, strict=True, validate=validate.Range(1, 365))
+
+
 class Preferences(Schema):
     sizes = text_list(max_length=40)
     brands = text_list()
@@ -31,6 +61,8 @@ class Preferences(Schema):
     preferred_channels = fields.List(fields.Str(validate=validate.OneOf(CHANNELS)),
                                      load_default=list, validate=validate.Length(max=5))
     quiet_hours = fields.Nested(QuietHours, allow_none=True, load_default=None)
+    pause = fields.Nested(Pause, allow_none=True, load_default=None)
+    marketing_cap = fields.Nested(MarketingCap, allow_none=True, load_default=None)
     rewards = text_list()
 
     @validates("preferred_channels")

@@ -9,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from server.core.errors import BlackbookError
+from server.core.vocabulary import CHANNELS
 from server.extensions import db
 from server.stores import keys, service
 from server.stores.models import Store
@@ -53,9 +54,11 @@ def list_stores():
               required=True)
 @click.option("--store", "store_code", help="store code (tablet keys)")
 @click.option("--device", "device_name", help="device name (tablet keys: a new device)")
+@click.option("--channel", type=click.Choice(CHANNELS), default=None,
+              help="the channel a channel key sends on")
 @click.option("--label", default=None)
 @with_appcontext
-def create_key(scope, store_code, device_name, label):
+def create_key(scope, store_code, device_name, channel, label):
     """Create a key. The key itself is printed alone on the last line, once."""
     def issue():
         store = service.store_by_code(db.session, store_code) if store_code else None
@@ -64,7 +67,8 @@ def create_key(scope, store_code, device_name, label):
             if store is None or not device_name:
                 raise click.UsageError("A tablet key needs --store and --device.")
             device = service.create_device(db.session, store, device_name)
-        return keys.issue(db.session, scope, label or device_name or scope, store, device)
+        return keys.issue(db.session, scope, label or device_name or channel or scope, store,
+                          device, channel)
 
     key, token = _fail_on_domain_error(issue)
     db.session.commit()

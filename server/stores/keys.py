@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from server.core.actor import Actor
 from server.core.errors import NotFound, Rejected, Unauthorized
 from server.core.types import utcnow
+from server.core.vocabulary import CHANNELS
 from server.stores.models import SCOPES, ApiKey, Device, Store
 
 TOKEN_PREFIX = "bb"  # noqa: S105 (a marker, not a secret)
@@ -30,16 +31,20 @@ def digest(token: str) -> str:
 
 
 def issue(session: Session, scope: str, label: str, store: Store | None = None,
-          device: Device | None = None) -> tuple[ApiKey, str]:
+          device: Device | None = None, channel: str | None = None) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the clear token, which is never stored."""
     if scope not in SCOPES:
         raise Rejected(errors={"scope": [f"Must be one of: {', '.join(SCOPES)}."]})
     if scope == "tablet" and (store is None or device is None):
         raise Rejected(errors={"store": ["A tablet key is bound to a store and a device."]})
+    if (scope == "channel") != (channel in CHANNELS):
+        raise Rejected(errors={"channel": [
+            f"A channel key names its channel ({', '.join(CHANNELS)}); other keys do not."]})
     prefix = secrets.token_hex(4)
     token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(prefix=prefix, digest=digest(token), scope=scope, label=label,
-                 store_id=store.id if store else None, device_id=device.id if device else None)
+                 store_id=store.id if store else None, device_id=device.id if device else None,
+                 channel=channel)
     session.add(key)
     session.flush()
     return key, token
@@ -54,7 +59,7 @@ def authenticate(session: Session, token: str) -> Actor:
     if key.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.")
     return Actor(scope=key.scope, key_id=key.id, store_id=key.store_id,
-                 device_id=key.device_id, label=key.label)
+                 device_id=key.device_id, label=key.label, channel=key.channel)
 
 
 def find(session: Session, prefix_or_id: str) -> ApiKey:

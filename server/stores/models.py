@@ -68,6 +68,9 @@ class ApiKey(db.Model):
         sa.CheckConstraint(
             "scope <> 'tablet' OR (store_id IS NOT NULL AND device_id IS NOT NULL)",
             name="tablet_bound"),
+        sa.CheckConstraint(
+            "scope <> 'channel' OR channel IS NOT NULL OR revoked_at IS NOT NULL",
+            name="channel_bound"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
@@ -77,5 +80,7 @@ class ApiKey(db.Model):
     label: Mapped[str] = mapped_column(sa.String(120))
     store_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("stores.id"), index=True)
     device_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("devices.id"), index=True)
+    # A channel system's key works the follow-ups of one channel (email, sms, …) only.
+    channel: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

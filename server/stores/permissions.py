@@ -23,6 +23,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Withdrawing must be as easy as granting: the CRM (unsubscribe links) and the
     # channel systems (a STOP reply) record refusals too.
     "consents:withdraw": frozenset({"tablet", "crm", "channel", "admin"}),
+    "contact:read": frozenset({"tablet", "crm", "channel", "admin"}),
+    "followups:read": frozenset({"crm", "admin"}),
+    "followups:write": frozenset({"crm", "admin"}),
+    # A channel system works its own channel's tasks, and sees only what sending needs.
+    "followups:work": frozenset({"channel"}),
     # Sync is for devices: a push or pull is scoped by the key's store and device.
     "sync:push": frozenset({"tablet"}),
     "sync:pull": frozenset({"tablet"}),

@@ -55,7 +55,8 @@ def test_preferences_round_trip(client, world):
     prefs = {"sizes": ["M", "38"], "brands": ["Barbour"], "colours": ["navy"],
              "categories": ["outerwear"], "preferred_channels": ["sms", "email"],
              "quiet_hours": {"start": "21:00", "end": "08:00", "timezone": "Europe/London"},
-             "rewards": ["early_access"]}
+             "pause": {"from": "2026-12-01", "until": "2027-01-15"},
+             "marketing_cap": {"max": 2, "days": 30}, "rewards": ["early_access"]}
     response = create(client, world.tablet_a.headers, preferences=prefs)
     fetched = client.get(f"{URL}/{response.json['id']}", headers=world.tablet_a.headers)
     assert fetched.json["preferences"] == prefs
