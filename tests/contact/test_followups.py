@@ -241,3 +241,42 @@ def test_two_workers_claiming_at_once_never_get_the_same_task(app, session, worl
     assert not errors, errors
     every = claimed[0] + claimed[1]
     assert len(every) == len(set(every)) == tasks
+
+
+def test_offers_sent_count_toward_the_cap_and_a_topic_goes_out_once(client, session, world,
+                                                                    sms):
+    from tests.factories import make_notice
+    person = make_customer(session, world.tablet_a.actor, phone="+447911123456")
+    notice = make_notice(session, purposes=("marketing",), channels=("sms",))
+    record_consent(session, world.tablet_a.actor, person, "marketing.local_offers", "sms",
+                   notice=notice)
+
+    def ask(topic):
+        return client.post("/api/v1/follow-ups", headers=world.headers("crm"), json={
+            "customer_id": str(person.id), "purpose": "marketing.local_offers",
+            "topic": topic}).json
+
+    for n in range(4):
+        assert ask(f"offer-{n}")["status"] == "pending"
+        item = claim_one(client, sms)
+        assert item["obligations"] == ["identify_the_sender", "include_stop_instructions"]
+        assert report(client, sms, item, "sent").status_code == 200
+    fifth = ask("offer-4")
+    assert fifth["status"] == "pending"  # deferred until the oldest contact leaves the window
+    assert "frequency_cap" in {r["code"] for r in fifth["reasons"]}
+    assert fifth["not_before"] > fifth["created_at"]
+    assert client.post(CLAIM, json={}, headers=sms).json["items"] == []
+    # The same topic again is the task already made, not a second message.
+    assert ask("offer-0")["status"] == "sent"
+
+
+def test_a_landline_is_no_contact_point_for_texts(client, session, world):
+    person = make_customer(session, world.tablet_a.actor, phone="+442079460000")
+    request = make_request(session, world.tablet_a.actor, person,
+                           notify_channels=["sms", "phone"])
+    query = {"purpose": "service.request_update", "request_id": str(request.id)}
+    options = client.get(f"/api/v1/customers/{person.id}/contact-options", query_string=query,
+                         headers=world.tablet_a.headers).json
+    assert options["best"] == "phone"
+    sms = next(d for d in options["channels"] if d["channel"] == "sms")
+    assert "no_contact_point" in {r["code"] for r in sms["reasons"]}
