@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
+from server.consent import service as consent
 from server.core.actor import Actor
 from server.customer_requests import service as requests
 from server.customers import service as customers
@@ -43,13 +44,38 @@ def seed(session: Session, rng: random.Random | None = None) -> dict[str, Store]
         return existing
     made = {code: stores.create_store(session, code, name, country, tz, region)
             for code, name, country, tz, region in STORES}
+    offers = _publish_notices(session)
     for n, store in enumerate(made.values()):
         stores.create_associate(session, store, f"A-{101 + n}", f"Associate {101 + n}")
-        _seed_store(session, store, rng, n)
+        _seed_store(session, store, rng, n, offers)
     return made
 
 
-def _seed_store(session: Session, store: Store, rng: random.Random, n: int) -> None:
+NOTICES = [
+    ("offers", "en", "Offers from your store",
+     "We would like to text or email you about offers and new arrivals in the stores you "
+     "visit. You can stop at any time: reply STOP, use the link in any email, or ask in store.",
+     "Giving your number or email gets you first pick of new stock and early access to sales.",
+     ["marketing.local_offers", "marketing.newsletter"], ["email", "sms"]),
+    ("offers", "fr", "Les offres de votre magasin",
+     "Nous aimerions vous écrire (SMS ou e-mail) au sujet des offres et des nouveautés. Vous "
+     "pouvez arrêter à tout moment : répondez STOP ou utilisez le lien de chaque e-mail.",
+     "Votre numéro ou e-mail vous donne accès aux nouveautés et aux soldes en avant-première.",
+     ["marketing.local_offers", "marketing.newsletter"], ["email", "sms"]),
+]
+
+
+def _publish_notices(session: Session):
+    admin = Actor(scope="admin", label="demo")
+    published = [consent.publish_notice(session, admin, {
+        "key": key, "language": language, "title": title, "text": text,
+        "value_exchange": value, "purposes": purposes, "channels": channels,
+        "requires_reconsent": False})
+        for key, language, title, text, value, purposes, channels in NOTICES]
+    return {notice.language: notice for notice in published}
+
+
+def _seed_store(session: Session, store: Store, rng: random.Random, n: int, offers) -> None:
     actor = Actor(scope="tablet", store_id=store.id, label="demo")
     for i, (given, family) in enumerate(PEOPLE[n * 2: n * 2 + 3]):
         customer = customers.create(session, actor, {
@@ -68,6 +94,13 @@ def _seed_store(session: Session, store: Store, rng: random.Random, n: int) -> N
         notes.create(session, actor, {"customer_id": customer.id,
                                       "body": "Prefers a call after 5pm.",
                                       "captured_by": f"A-{101 + n}"})
+        if i == 0:  # one customer per store said yes to offers by text
+            notice = offers["fr" if store.country == "FR" else "en"]
+            consent.append(session, actor, {
+                "customer_id": customer.id, "purpose": "marketing.local_offers",
+                "channel": "sms", "action": "grant", "notice_version_id": notice.id,
+                "method": "customer_on_tablet", "captured_by": f"A-{101 + n}",
+                "captured_at": None, "expires_at": None})
 
 
 def demo_tablet_key(session: Session, store: Store) -> str:
