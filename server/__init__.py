@@ -55,13 +55,14 @@ def _register_blueprints(app: Flask, api) -> None:
     from server.contact.routes import followups_blp, policy_blp
     from server.customer_requests.routes import blp as requests_blp
     from server.customers.routes import blp as customers_blp
+    from server.feed.routes import blp as feed_blp
     from server.notes.routes import blp as notes_blp
     from server.ops.routes import blp as ops_blp
     from server.stores.routes import blp as stores_blp
     from server.sync.routes import blp as sync_blp
 
     for blueprint in (stores_blp, customers_blp, requests_blp, notes_blp, notices_blp,
-                      consents_blp, policy_blp, followups_blp, sync_blp):
+                      consents_blp, policy_blp, followups_blp, sync_blp, feed_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops_blp)
     app.register_blueprint(get_swaggerui_blueprint(

@@ -166,6 +166,7 @@ ROWS: tuple[Row, ...] = (
     Row("POST", "/api/v1/sync/hold", "sync:push", 200,
         lambda ids: {"customer_ids": [str(ids.other_customer_id)]}),
     Row("GET", "/api/v1/sync/pull", "sync:pull", 200),
+    Row("GET", "/api/v1/feed", "feed:read", 200),
 )
 
 
@@ -247,7 +248,7 @@ def test_the_permission_table_is_the_documented_one():
         "consents:withdraw": {"tablet", "crm", "channel", "admin"},
         "contact:read": {"tablet", "crm", "channel", "admin"},
         "followups:read": {"crm", "admin"}, "followups:write": {"crm", "admin"},
-        "followups:work": {"channel"},
+        "followups:work": {"channel"}, "feed:read": {"crm"},
         "sync:push": {"tablet"}, "sync:pull": {"tablet"},
     }
     assert {name: set(scopes) for name, scopes in PERMISSIONS.items()} == documented

@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "followups:write": frozenset({"crm", "admin"}),
     # A channel system works its own channel's tasks, and sees only what sending needs.
     "followups:work": frozenset({"channel"}),
+    # The feed is the CRM's: every store, reduced to what the CRM may hold.
+    "feed:read": frozenset({"crm"}),
     # Sync is for devices: a push or pull is scoped by the key's store and device.
     "sync:push": frozenset({"tablet"}),
     "sync:pull": frozenset({"tablet"}),

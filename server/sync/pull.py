@@ -11,6 +11,7 @@ gets each record once, as it was serialised at commit.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -83,19 +84,28 @@ def _check_not_pruned(session: Session, cursor: Cursor) -> None:
                             "cursor to rebuild the local copy (keep the outbox).")
 
 
-def pull(session: Session, actor: Actor, token: str | None, limit: int) -> Page:
-    """The next page of changes in the device's scope after `token` (none: a snapshot)."""
+def read(session: Session, stream: Callable[[int], sa.Select], token: str | None,
+         limit: int) -> tuple[list[sa.Row], str, bool]:
+    """The next rows of a stream after `token` (none: a snapshot), the cursor after them,
+    and whether more are waiting. The device pull and the CRM feed both read this way."""
     head = _head(session)  # read before the changes: all of it is then visible below
     cursor = decode(token) if token else Cursor(after=0, snapshot_end=head)
     _check_not_pruned(session, cursor)
-    query = _store_stream(actor.store_id, cursor.after).limit(limit + 1)
+    query = stream(cursor.after).limit(limit + 1)
     if cursor.after < cursor.snapshot_end:
-        # A fresh device has nothing to delete: skip the snapshot's tombstones.
+        # A fresh reader has nothing to delete: skip the snapshot's tombstones.
         query = query.where(sa.or_(Change.op != "delete", Change.seq > cursor.snapshot_end))
     rows = session.connection().execute(query).all()  # plain rows: no ORM on the hot path
     has_more = len(rows) > limit
     rows = rows[:limit]
     after = rows[-1].seq if has_more else max(head, rows[-1].seq if rows else 0, cursor.after)
+    return rows, Cursor(after, cursor.snapshot_end).encode(), has_more
+
+
+def pull(session: Session, actor: Actor, token: str | None, limit: int) -> Page:
+    """The next page of changes in the device's scope after `token` (none: a snapshot)."""
+    rows, next_cursor, has_more = read(
+        session, lambda after: _store_stream(actor.store_id, after), token, limit)
     changes = [PulledChange(r.entity, str(r.record_id), r.op, r.version, r.reason, r.body)
                for r in rows]
-    return Page(changes, Cursor(after, cursor.snapshot_end).encode(), has_more)
+    return Page(changes, next_cursor, has_more)

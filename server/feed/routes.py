@@ -1,0 +1,42 @@
+"""HTTP for the CRM feed."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, request
+from flask.views import MethodView
+
+from server.core.api import Blueprint
+from server.extensions import db
+from server.feed import service
+from server.stores.auth import authorized, current_actor
+from server.sync.schemas import PullArgs, PullPage
+
+blp = Blueprint("feed", __name__, url_prefix="/api/v1/feed",
+                description="For the CRM: every store's changes in commit order, with the "
+                            "same cursor guarantee as a device's pull, reduced to what the "
+                            "CRM may hold.")
+
+
+@blp.route("")
+class Feed(MethodView):
+    @authorized("feed:read")
+    @blp.arguments(PullArgs, location="query")
+    @blp.response(200, PullPage)
+    def get(self, args):
+        """Changes after `cursor` (none: a snapshot of everything), in commit order.
+
+        Entities: `customer`, `consent_state` (id: the customer's; the current state per
+        purpose and channel), `request` (with its status history), `note` (never one
+        flagged sensitive: that arrives as a delete with reason `withheld`).
+        `If-None-Match` with the last ETag answers 304 when nothing has changed since.
+        """
+        page = service.feed(db.session, current_actor(), args["cursor"], args["limit"])
+        headers = {"ETag": f'"{page.next_cursor}"'}
+        if not page.changes and request.if_none_match.contains(page.next_cursor):
+            return Response(status=304, headers=headers)
+        body = {"changes": page.changes, "next_cursor": page.next_cursor,
+                "has_more": page.has_more}
+        return Response(json.dumps(body, separators=(",", ":")), mimetype="application/json",
+                        headers=headers)

@@ -1,0 +1,237 @@
+"""The CRM feed: every store, commit order, the cursor guarantee, and the CRM's reduced view."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from server.changelog import retention
+from server.core.actor import Actor
+from server.customer_requests import service as requests_service
+from server.customers import service as customers_service
+from server.extensions import db
+from server.feed import service as feeding
+from server.notes import service as notes_service
+from server.stores import keys
+from tests.factories import (
+    make_customer,
+    make_note,
+    make_notice,
+    make_request,
+    record_consent,
+)
+
+FEED = "/api/v1/feed"
+
+
+def read_all(client, world, cursor=None, limit=500):
+    changes = []
+    for _ in range(1000):
+        query = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        response = client.get(FEED, query_string=query, headers=world.headers("crm"))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        changes += response.json["changes"]
+        cursor = response.json["next_cursor"]
+        if not response.json["has_more"]:
+            return changes, cursor
+    raise AssertionError("the feed never ended")
+
+
+def only(changes, entity):
+    return [c for c in changes if c["entity"] == entity]
+
+
+def test_every_store_once_in_commit_order(client, session, world):
+    ada = make_customer(session, world.tablet_a.actor, given_name="Ada")
+    bea = make_customer(session, world.tablet_b.actor, given_name="Bea")
+    make_request(session, world.tablet_a.actor, ada)
+    make_request(session, world.tablet_b.actor, ada)  # Ada is now held by both stores
+    changes, _ = read_all(client, world)
+    assert [c["id"] for c in only(changes, "customer")] == [str(ada.id), str(bea.id)]
+    assert len(only(changes, "request")) == 2
+    assert {c["record"]["store_id"] for c in only(changes, "request")} == {
+        str(world.store_a.id), str(world.store_b.id)}
+
+
+def test_contact_points_only_where_some_purpose_allows_contact(client, session, world):
+    ada = make_customer(session, world.tablet_a.actor, email="ada@example.com",
+                        phone="+447911123456",
+                        postal_address={"lines": ["1 High St"], "city": "Leeds",
+                                        "country": "GB"})
+    changes, cursor = read_all(client, world)
+    [customer] = only(changes, "customer")
+    assert (customer["record"]["email"], customer["record"]["phone"],
+            customer["record"]["postal_address"]) == (None, None, None)
+    assert customer["record"]["given_name"] == "Ada"
+    # A request that chose texts makes the number needed; a grant by email the address.
+    make_request(session, world.tablet_a.actor, ada, notify_channels=["sms"])
+    record_consent(session, world.tablet_a.actor, ada, "marketing", "email",
+                   notice=make_notice(session))
+    changes, cursor = read_all(client, world, cursor)
+    customer = only(changes, "customer")[-1]["record"]
+    assert (customer["email"], customer["phone"], customer["postal_address"]) == (
+        "ada@example.com", "+447911123456", None)
+    # Withdrawn by email: the CRM gets the state and the customer without the address.
+    record_consent(session, world.tablet_a.actor, ada, "marketing", "email", "withdraw")
+    changes, _ = read_all(client, world, cursor)
+    assert [c["entity"] for c in changes] == ["consent_state", "customer"]
+    assert changes[1]["record"]["email"] is None
+    assert changes[1]["record"]["phone"] == "+447911123456"
+
+
+def test_consent_arrives_as_the_current_state_with_the_notice(client, session, world):
+    ada = make_customer(session, world.tablet_a.actor)
+    notice = make_notice(session, purposes=("marketing.newsletter",), channels=("email",))
+    record_consent(session, world.tablet_a.actor, ada, "marketing.newsletter", "email",
+                   notice=notice)
+    record_consent(session, world.tablet_b.actor, ada, "research", "all", "deny")
+    changes, _ = read_all(client, world)
+    [state] = only(changes, "consent_state")
+    assert state["id"] == str(ada.id) and state["version"] == 2
+    assert [(s["purpose"], s["channel"], s["status"], s["live"]) for s in
+            state["record"]["state"]] == [("marketing.newsletter", "email", "grant", True),
+                                          ("research", "all", "deny", False)]
+    assert state["record"]["state"][0]["notice"] == {
+        "id": str(notice.id), "key": notice.key, "language": "en", "number": 1}
+
+
+def test_sensitive_notes_never_reach_the_crm(client, session, world):
+    ada = make_customer(session, world.tablet_a.actor)
+    plain = make_note(session, world.tablet_a.actor, ada, body="Likes navy")
+    changes, cursor = read_all(client, world)
+    assert [(c["id"], c["op"]) for c in only(changes, "note")] == [(str(plain.id), "upsert")]
+    # Edited into something sensitive: the CRM is told to drop it, and never sees the text.
+    notes_service.update(session, world.tablet_a.actor, plain.id,
+                         "She is pregnant, wants maternity sizes")
+    secret = make_note(session, world.tablet_a.actor, ada, body="Recovering from surgery")
+    session.commit()
+    changes, _ = read_all(client, world, cursor)
+    assert [(c["id"], c["op"], c.get("reason")) for c in changes] == [
+        (str(plain.id), "delete", "withheld"), (str(secret.id), "delete", "withheld")]
+    assert "pregnant" not in str(changes) and "surgery" not in str(changes)
+
+
+def test_requests_carry_their_status_history(client, session, world):
+    ada = make_customer(session, world.tablet_a.actor)
+    request = make_request(session, world.tablet_a.actor, ada)
+    requests_service.transition(session, world.tablet_a.actor, request.id, "in_progress", None,
+                                "A-117")
+    session.commit()
+    changes, _ = read_all(client, world)
+    [change] = only(changes, "request")
+    assert [(h["from_status"], h["to_status"], h["changed_by"])
+            for h in change["record"]["history"]] == [(None, "open", None),
+                                                       ("open", "in_progress", "A-117")]
+    assert change["version"] == 2
+
+
+def test_each_record_once_at_its_latest_version_and_tombstones_after(client, session, world):
+    ada = make_customer(session, world.tablet_a.actor)
+    note = make_note(session, world.tablet_a.actor, ada)
+    _, cursor = read_all(client, world)
+    for n in range(3):
+        customers_service.update(session, world.tablet_a.actor, ada.id, {"family_name": f"V{n}"})
+        session.commit()
+    notes_service.delete(session, world.tablet_a.actor, note.id)
+    session.commit()
+    changes, _ = read_all(client, world, cursor)
+    assert [(c["entity"], c["op"], c["version"]) for c in changes] == [
+        ("customer", "upsert", 4), ("note", "delete", 2)]
+
+
+def test_paging_304_foreign_cursors_and_410(client, session, world):
+    for _ in range(5):
+        make_customer(session, world.tablet_a.actor)
+    changes, cursor = read_all(client, world, limit=2)
+    assert len(only(changes, "customer")) == 5
+    response = client.get(FEED, query_string={"cursor": cursor}, headers=world.headers("crm"))
+    etag = response.headers["ETag"]
+    again = client.get(FEED, query_string={"cursor": cursor},
+                       headers=world.headers("crm") | {"If-None-Match": etag})
+    assert again.status_code == 304
+    assert client.get(FEED, query_string={"cursor": "nonsense"},
+                      headers=world.headers("crm")).status_code == 422
+    note = make_note(session, world.tablet_a.actor, make_customer(session,
+                                                                  world.tablet_a.actor))
+    notes_service.delete(session, world.tablet_a.actor, note.id)
+    session.commit()
+    retention.prune(session, timedelta(0))
+    session.commit()
+    gone = client.get(FEED, query_string={"cursor": cursor}, headers=world.headers("crm"))
+    assert gone.status_code == 410 and gone.json["code"] == "cursor_expired"
+
+
+@pytest.mark.parametrize("scope", ["tablet", "channel", "admin"])
+def test_only_the_crm_reads_the_feed(client, world, scope):
+    assert client.get(FEED, headers=world.headers(scope)).status_code == 403
+
+
+def test_a_reader_that_keeps_reading_never_misses_a_concurrent_commit(app, session, world):
+    """Writers in two stores commit in whatever order; the CRM reads all along. At the end
+    it has seen every request exactly at its final version, and every customer."""
+    with app.app_context():
+        crm = keys.authenticate(db.session, world.tokens["crm"])
+    stores = [world.tablet_a.actor.store_id, world.tablet_b.actor.store_id]
+    writers, per_writer = 4, 25
+    done = threading.Event()
+    seen: dict[str, int] = {}
+    customers_seen: set[str] = set()
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        rng = random.Random(n)
+        try:
+            with app.app_context():
+                actor = Actor(scope="tablet", store_id=stores[n % 2], label=f"w{n}")
+                for i in range(per_writer):
+                    person = customers_service.create(db.session, actor, {
+                        "given_name": f"W{n}", "family_name": str(i)})
+                    record = requests_service.create(db.session, actor, {
+                        "id": uuid.uuid4(), "customer_id": person.id, "type": "hold",
+                        "description": f"w{n}-{i}"})
+                    if rng.random() < 0.5:
+                        requests_service.update(db.session, actor, record.id, {"size": str(i)})
+                    threading.Event().wait(rng.random() / 200)
+                    db.session.commit()
+                db.session.remove()
+        except BaseException as error:
+            errors.append(error)
+
+    def read() -> None:
+        cursor = None
+        with app.app_context():
+            for _ in range(100_000):  # bounded
+                finished = done.is_set()
+                page = feeding.feed(db.session, crm, cursor, 9)
+                db.session.rollback()
+                for change in page.changes:
+                    if change["entity"] == "request":
+                        seen[change["id"]] = change["version"]
+                    elif change["entity"] == "customer":
+                        customers_seen.add(change["id"])
+                cursor = page.next_cursor
+                if finished and not page.has_more:
+                    break
+            db.session.remove()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    reader = threading.Thread(target=read)
+    reader.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    done.set()
+    reader.join(120)
+    assert not errors
+    with app.app_context():
+        final = dict(db.session.execute(db.select(
+            requests_service.CustomerRequest.id, requests_service.CustomerRequest.version)).all())
+        people = set(db.session.scalars(db.select(customers_service.Customer.id)))
+    assert len(final) == writers * per_writer
+    assert seen == {str(k): v for k, v in final.items()}
+    assert customers_seen == {str(p) for p in people}
