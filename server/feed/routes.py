@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Response, request
 from flask.views import MethodView
 
@@ -34,9 +32,6 @@ class Feed(MethodView):
         """
         page = service.feed(db.session, current_actor(), args["cursor"], args["limit"])
         headers = {"ETag": f'"{page.next_cursor}"'}
-        if not page.changes and request.if_none_match.contains(page.next_cursor):
+        if not page.items and request.if_none_match.contains(page.next_cursor):
             return Response(status=304, headers=headers)
-        body = {"changes": page.changes, "next_cursor": page.next_cursor,
-                "has_more": page.has_more}
-        return Response(json.dumps(body, separators=(",", ":")), mimetype="application/json",
-                        headers=headers)
+        return Response(page.to_json(), mimetype="application/json", headers=headers)

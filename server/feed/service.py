@@ -24,7 +24,8 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -64,9 +65,17 @@ def _stream(after: int) -> sa.Select:
 
 @dataclass
 class FeedPage:
-    changes: list[dict[str, Any]]
+    items: list[str]  # each change as JSON text: a page is spliced, not re-serialised
     next_cursor: str
     has_more: bool
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        return [json.loads(item) for item in self.items]
+
+    def to_json(self) -> str:
+        return (f'{{"changes":[{",".join(self.items)}],"next_cursor":"{self.next_cursor}",'
+                f'"has_more":{"true" if self.has_more else "false"}}}')
 
 
 def feed(session: Session, actor: Actor, token: str | None, limit: int) -> FeedPage:
@@ -76,13 +85,28 @@ def feed(session: Session, actor: Actor, token: str | None, limit: int) -> FeedP
 
 # -- the CRM's view of a page ---------------------------------------------------------------
 
-def _crm_view(session: Session, rows: list) -> list[dict[str, Any]]:
+class _Slot(NamedTuple):
+    customer_id: uuid.UUID
+    purpose: str
+    channel: str
+    action: str
+    received_at: datetime
+    expires_at: datetime | None
+    notice_version_id: uuid.UUID | None
+    ordinal: int
+
+
+def _crm_view(session: Session, rows: list) -> list[str]:
     # A consent change stands for its customer's whole consent state, and their record.
     customers = {r.customer_id for r in rows if r.entity in PER_CUSTOMER and r.customer_id}
     consent_at = {r.customer_id: r.seq for r in rows if r.entity == "consent"}
-    channels = _contactable(session, customers)
-    states = _consent_states(session, set(consent_at))
-    extra_customers = _customer_bodies(session, set(consent_at) - {
+    slots = _slots(session, customers)
+    lapsed = consent.lapsed_notices(session) if slots else set()
+    now = utcnow()
+    live = [s for s in slots if ledger.is_live_grant(s, now) and s.notice_version_id not in lapsed]
+    channels = _contactable(session, customers, live)
+    states = _consent_states(session, consent_at, slots, set(live))
+    resent = _customer_bodies(session, set(consent_at) - {
         r.record_id for r in rows if r.entity == "customer"})
     histories = _histories(session, [r.record_id for r in rows
                                      if r.entity == "request" and r.op != "delete"])
@@ -92,98 +116,99 @@ def _crm_view(session: Session, rows: list) -> list[dict[str, Any]]:
             if consent_at.get(row.customer_id) != row.seq:
                 continue  # the customer's later consent change in this page says it all
             out.append(states[row.customer_id])
-            if row.customer_id in extra_customers:
-                out.append(_customer(extra_customers[row.customer_id], channels))
-            continue
-        if row.op == "delete":
+            if row.customer_id in resent:
+                version, body = resent[row.customer_id]
+                out.append(_customer(row.customer_id, version, body, channels))
+        elif row.op == "delete":
             out.append(_tombstone(row.entity, row.record_id, row.version, row.reason))
-            continue
-        body = json.loads(row.body)
-        if row.entity == "customer":
-            out.append(_customer(_upsert("customer", row.record_id, row.version, body),
-                                 channels))
+        elif row.entity == "customer":
+            out.append(_customer(row.record_id, row.version, json.loads(row.body), channels))
         elif row.entity == "request":
-            body["history"] = histories.get(row.record_id, [])
-            out.append(_upsert("request", row.record_id, row.version, body))
-        elif body.get("sensitive"):
+            history = json.dumps(histories.get(row.record_id, []), separators=(",", ":"))
+            record = f'{row.body.rstrip()[:-1]},"history":{history}}}'
+            out.append(_upsert("request", row.record_id, row.version, record))
+        elif json.loads(row.body).get("sensitive"):
             out.append(_tombstone("note", row.record_id, row.version, "withheld"))
         else:
-            out.append(_upsert("note", row.record_id, row.version, body))
+            out.append(_upsert("note", row.record_id, row.version, row.body))
     return out
 
 
-def _upsert(entity: str, record_id, version: int, record: dict) -> dict[str, Any]:
-    return {"entity": entity, "id": str(record_id), "op": "upsert", "version": version,
-            "record": record}
+def _upsert(entity: str, record_id, version: int, record_json: str) -> str:
+    return (f'{{"entity":"{entity}","id":"{record_id}","op":"upsert","version":{version},'
+            f'"record":{record_json}}}')
 
 
-def _tombstone(entity: str, record_id, version: int, reason: str | None) -> dict[str, Any]:
-    return {"entity": entity, "id": str(record_id), "op": "delete", "version": version,
-            "reason": reason}
+def _tombstone(entity: str, record_id, version: int, reason: str | None) -> str:
+    return (f'{{"entity":"{entity}","id":"{record_id}","op":"delete","version":{version},'
+            f'"reason":{json.dumps(reason)}}}')
 
 
-def _customer(change: dict[str, Any], channels: dict[uuid.UUID, set[str]]) -> dict[str, Any]:
-    allowed = channels.get(uuid.UUID(change["id"]), set())
-    record = change["record"]
+def _customer(customer_id: uuid.UUID, version: int, record: dict[str, Any],
+              channels: dict[uuid.UUID, set[str]]) -> str:
+    allowed = channels.get(customer_id, set())
     for field, uses in CONTACT_FIELDS.items():
         if not allowed.intersection(uses):
             record[field] = None
-    return change
+    return _upsert("customer", customer_id, version, json.dumps(record, separators=(",", ":")))
 
 
-def _contactable(session: Session, customers: set[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+def _slots(session: Session, customers: set[uuid.UUID]) -> list[_Slot]:
+    """The event speaking for each (purpose, channel) of these customers."""
+    if not customers:
+        return []
+    query = (sa.select(ConsentState.customer_id, ConsentState.purpose, ConsentState.channel,
+                       ConsentEvent.action, ConsentEvent.received_at, ConsentEvent.expires_at,
+                       ConsentEvent.notice_version_id, ConsentEvent.ordinal)
+             .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id)
+             .where(ConsentState.customer_id.in_(customers)))
+    return [_Slot(*row) for row in session.connection().execute(query)]
+
+
+def _contactable(session: Session, customers: set[uuid.UUID],
+                 live: list[_Slot]) -> dict[uuid.UUID, set[str]]:
     """Channels on which some purpose allows contact now: live grants, and the channels
     chosen for the customer's open requests."""
     found: dict[uuid.UUID, set[str]] = defaultdict(set)
-    if not customers:
-        return found
-    now, lapsed = utcnow(), consent.lapsed_notices(session)
-    for customer_id, event in _state_rows(session, customers):
-        if ledger.is_live_grant(event, now) and event.notice_version_id not in lapsed:
-            found[customer_id].update(CHANNELS if event.channel == ledger.ALL
-                                      else (event.channel,))
-    open_requests = sa.select(CustomerRequest.customer_id, CustomerRequest.notify_channels) \
-        .where(CustomerRequest.customer_id.in_(customers),
-               CustomerRequest.status.not_in(CLOSED))
-    for customer_id, chosen in session.execute(open_requests):
-        found[customer_id].update(chosen or ())
+    for slot in live:
+        found[slot.customer_id].update(CHANNELS if slot.channel == ledger.ALL
+                                       else (slot.channel,))
+    if customers:
+        open_requests = sa.select(CustomerRequest.customer_id,
+                                  CustomerRequest.notify_channels).where(
+            CustomerRequest.customer_id.in_(customers), CustomerRequest.status.not_in(CLOSED))
+        for customer_id, chosen in session.connection().execute(open_requests):
+            found[customer_id].update(chosen or ())
     return found
 
 
-def _state_rows(session: Session, customers: set[uuid.UUID]):
-    query = (sa.select(ConsentState.customer_id, ConsentEvent)
-             .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id)
-             .where(ConsentState.customer_id.in_(customers)))
-    return session.execute(query).all()
-
-
-def _consent_states(session: Session, customers: set[uuid.UUID]) -> dict[uuid.UUID, dict]:
-    if not customers:
+def _consent_states(session: Session, consent_at: dict[uuid.UUID, int], slots: list[_Slot],
+                    live: set[_Slot]) -> dict[uuid.UUID, str]:
+    if not consent_at:
         return {}
-    now, lapsed = utcnow(), consent.lapsed_notices(session)
     notices = {n.id: n for n in session.scalars(sa.select(Notice))}
-    slots: dict[uuid.UUID, list[dict]] = defaultdict(list)
+    states: dict[uuid.UUID, list[dict]] = defaultdict(list)
     versions: dict[uuid.UUID, int] = defaultdict(int)
-    for customer_id, event in _state_rows(session, customers):
-        notice = notices.get(event.notice_version_id)
-        slots[customer_id].append({
-            "purpose": event.purpose, "channel": event.channel, "status": event.action,
-            "live": ledger.is_live_grant(event, now) and event.notice_version_id not in lapsed,
-            "since": event.received_at.isoformat(),
-            "expires_at": event.expires_at.isoformat() if event.expires_at else None,
+    for slot in slots:
+        if slot.customer_id not in consent_at:
+            continue
+        notice = notices.get(slot.notice_version_id)
+        states[slot.customer_id].append({
+            "purpose": slot.purpose, "channel": slot.channel, "status": slot.action,
+            "live": slot in live, "since": slot.received_at.isoformat(),
+            "expires_at": slot.expires_at.isoformat() if slot.expires_at else None,
             "notice": {"id": str(notice.id), "key": notice.key, "language": notice.language,
                        "number": notice.number} if notice else None})
-        versions[customer_id] = max(versions[customer_id], event.ordinal)
-    return {c: {"entity": "consent_state", "id": str(c), "op": "upsert",
-                "version": versions[c],
-                "record": {"customer_id": str(c),
-                           "state": sorted(slots[c], key=lambda s: (s["purpose"],
-                                                                    s["channel"]))}}
-            for c in customers}
+        versions[slot.customer_id] = max(versions[slot.customer_id], slot.ordinal)
+    return {c: _upsert("consent_state", c, versions[c], json.dumps(
+                {"customer_id": str(c),
+                 "state": sorted(states[c], key=lambda s: (s["purpose"], s["channel"]))},
+                separators=(",", ":")))
+            for c in consent_at}
 
 
-def _customer_bodies(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, dict]:
-    """Customers re-sent after a consent change, as their latest logged body."""
+def _customer_bodies(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple]:
+    """Customers re-sent after a consent change: (version, body) as last logged."""
     if not ids:
         return {}
     latest = (sa.select(Change.record_id, sa.func.max(Change.seq).label("seq"))
@@ -193,19 +218,20 @@ def _customer_bodies(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, d
     query = (sa.select(Change.record_id, Change.version, Change.op, Change.body)
              .join(latest, sa.and_(Change.seq == latest.c.seq,
                                    Change.record_id == latest.c.record_id)))
-    return {record_id: _upsert("customer", record_id, version, dict(body))
+    return {record_id: (version, dict(body))
             for record_id, version, op, body in session.execute(query) if op != "delete"}
 
 
 def _histories(session: Session, request_ids: list) -> dict[uuid.UUID, list[dict]]:
     if not request_ids:
         return {}
-    query = (sa.select(StatusChange).where(StatusChange.request_id.in_(request_ids))
+    query = (sa.select(StatusChange.request_id, StatusChange.from_status,
+                       StatusChange.to_status, StatusChange.reason, StatusChange.changed_by,
+                       StatusChange.changed_at)
+             .where(StatusChange.request_id.in_(request_ids))
              .order_by(StatusChange.changed_at, StatusChange.id))
     found: dict[uuid.UUID, list[dict]] = defaultdict(list)
-    for step in session.scalars(query):
-        found[step.request_id].append({
-            "from_status": step.from_status, "to_status": step.to_status,
-            "reason": step.reason, "changed_by": step.changed_by,
-            "changed_at": step.changed_at.isoformat()})
+    for request_id, before, after, reason, by, at in session.connection().execute(query):
+        found[request_id].append({"from_status": before, "to_status": after, "reason": reason,
+                                  "changed_by": by, "changed_at": at.isoformat()})
     return found

@@ -38,6 +38,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_up(base: str, tries: int = 100) -> None:
+    for _ in range(tries):
+        try:
+            if requests.get(f"{base}/healthz", timeout=2).ok:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{base} did not come up")
+
+
 def prepare(url: str) -> tuple[str, str, str]:
     """Empty schema, one store, one tablet key. Returns (token, device_id, customer_id)."""
     from server import create_app
@@ -166,12 +176,7 @@ def one_run(url: str, workers: int) -> dict:
         cwd=REPO, env=os.environ | {"DATABASE_URL": url, "BLACKBOOK_LOG_LEVEL": "WARNING"})
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
+        wait_up(base)
         client = Client(base, token, device_id)
         client.push([mutation("customer", {"given_name": "Bench"}) | {"id": customer_id}])
         result = {"ingest": ingest(client, customer_id)}
