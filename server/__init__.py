@@ -58,11 +58,14 @@ def _register_blueprints(app: Flask, api) -> None:
     from server.feed.routes import blp as feed_blp
     from server.notes.routes import blp as notes_blp
     from server.ops.routes import blp as ops_blp
+    from server.privacy.routes import blp as privacy_blp
     from server.stores.routes import blp as stores_blp
     from server.sync.routes import blp as sync_blp
+    from server.webhooks.routes import blp as webhooks_blp
 
     for blueprint in (stores_blp, customers_blp, requests_blp, notes_blp, notices_blp,
-                      consents_blp, policy_blp, followups_blp, sync_blp, feed_blp):
+                      consents_blp, policy_blp, followups_blp, sync_blp, feed_blp,
+                      privacy_blp, webhooks_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops_blp)
     app.register_blueprint(get_swaggerui_blueprint(
@@ -73,8 +76,10 @@ def _register_commands(app: Flask) -> None:
     from server.changelog.cli import changes_cli
     from server.consent.cli import notices_cli
     from server.demo import demo_cli
+    from server.privacy.cli import privacy_cli
     from server.stores.cli import associates_cli, keys_cli, stores_cli
+    from server.webhooks.cli import webhooks_cli
 
     for group in (stores_cli, keys_cli, associates_cli, demo_cli, changes_cli,
-                  notices_cli):
+                  notices_cli, privacy_cli, webhooks_cli):
         app.cli.add_command(group)

@@ -5,20 +5,51 @@ DATABASE_URL         SQLAlchemy URL. Default: SQLite at <instance>/blackbook.sql
 BLACKBOOK_INSTANCE   folder of the default SQLite file. Default: ./instance
 BLACKBOOK_MAX_BODY   largest request body in bytes (413 beyond). Default: 5242880
 BLACKBOOK_LOG_LEVEL  level of the request log. Default: INFO
+BLACKBOOK_SECRET_KEY the server's master key (webhook signing secrets are derived from
+                     it; changing it changes every subscription's secret). Production
+                     sets it, the same on every host and worker. Default: a random key
+                     generated once into <instance>/secret_key (mode 0600), so the
+                     embedded default needs no configuration.
+BLACKBOOK_WEBHOOK_MAX_ATTEMPTS  tries before a delivery is dead, unless the
+                     subscription says otherwise. Default: 8
+BLACKBOOK_WEBHOOK_BACKOFF       first retry delay in seconds; doubled per attempt,
+                     with jitter, up to 6 hours. Default: 60
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from pathlib import Path
 
 DEFAULT_MAX_BODY = 5 * 1024 * 1024
 
 
-def _default_sqlite_url() -> str:
+def _instance() -> Path:
     instance = Path(os.environ.get("BLACKBOOK_INSTANCE", Path.cwd() / "instance"))
     instance.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{instance / 'blackbook.sqlite3'}"
+    return instance
+
+
+def _default_sqlite_url() -> str:
+    return f"sqlite:///{_instance() / 'blackbook.sqlite3'}"
+
+
+def _instance_secret_key() -> str:
+    """The key kept in the instance folder, made on first use. It is written to a
+    private temporary file and then linked into place, which fails if another process
+    got there first: every process that starts at once ends up reading the same key."""
+    path = _instance() / "secret_key"
+    if not path.exists():
+        draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def normalise_database_url(url: str) -> str:
@@ -35,6 +66,9 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
         "MAX_CONTENT_LENGTH": int(os.environ.get("BLACKBOOK_MAX_BODY", DEFAULT_MAX_BODY)),
         "LOG_LEVEL": os.environ.get("BLACKBOOK_LOG_LEVEL", "INFO"),
+        "SECRET_KEY": os.environ.get("BLACKBOOK_SECRET_KEY") or _instance_secret_key(),
+        "WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("BLACKBOOK_WEBHOOK_MAX_ATTEMPTS", 8)),
+        "WEBHOOK_BACKOFF_SECONDS": float(os.environ.get("BLACKBOOK_WEBHOOK_BACKOFF", 60)),
     }
 
 

@@ -18,6 +18,8 @@ from server.core import database
 from server.extensions import db
 from tests import factories
 
+TEST_SECRET_KEY = "blackbook-tests-master-key"  # signs the tests' webhooks; never a real one
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
@@ -30,7 +32,8 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     os.environ.setdefault("BLACKBOOK_INSTANCE", str(tmp_path_factory.mktemp("instance")))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                      "SECRET_KEY": TEST_SECRET_KEY})
     with app.app_context():
         db.drop_all()
         db.create_all()

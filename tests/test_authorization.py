@@ -18,14 +18,20 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 
 from server.changelog.models import Change
 from server.contact import followups
 from server.contact.models import FollowUp
 from server.customer_requests import service as requests
+from server.privacy import requests as privacy_requests
+from server.privacy.models import PrivacyRequest
 from server.stores import keys
 from server.stores.permissions import PERMISSIONS
+from server.webhooks import service as webhooks
+from server.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.factories import (
+    ADMIN,
     World,
     bearer,
     make_customer,
@@ -56,14 +62,23 @@ class Ids:
     notice_id: uuid.UUID
     follow_up_id: uuid.UUID  # a request ready, its follow-up claimed by the sms key
     claim_id: uuid.UUID
+    webhook_id: uuid.UUID  # subscribed to everything before the records above were made
+    privacy_request_id: uuid.UUID  # an access request for the customer
+    erasable_customer_id: uuid.UUID  # with a request and a note, for the erasure endpoint
 
     def path_values(self) -> dict[str, str]:
         return {"store_id": str(self.store_id), "customer_id": str(self.customer_id),
                 "request_id": str(self.request_id), "note_id": str(self.note_id),
-                "notice_id": str(self.notice_id), "follow_up_id": str(self.follow_up_id)}
+                "notice_id": str(self.notice_id), "follow_up_id": str(self.follow_up_id),
+                "webhook_id": str(self.webhook_id),
+                "privacy_request_id": str(self.privacy_request_id)}
 
 
 def make_ids(session, world: World) -> Ids:
+    hook, _ = webhooks.create(session, ADMIN, {"url": "https://crm.example.com/hooks",
+                                               "events": ["*"]},
+                              master_key=current_app.config["SECRET_KEY"],
+                              default_max_attempts=8)
     customer = make_customer(session, world.tablet_a.actor, given_name="Ada")
     request = make_request(session, world.tablet_a.actor, customer)
     note = make_note(session, world.tablet_a.actor, customer, request_id=request.id)
@@ -76,10 +91,14 @@ def make_ids(session, world: World) -> Ids:
         session.commit()
     [task] = followups.claim(session, keys.authenticate(session, world.tokens["channel"]),
                              1, 60)
+    access = privacy_requests.receive(session, ADMIN, customer.id, "access")
+    erasable = make_customer(session, world.tablet_a.actor, given_name="Erin")
+    make_note(session, world.tablet_a.actor, erasable,
+              request_id=make_request(session, world.tablet_a.actor, erasable).id)
     session.commit()
     return Ids(world.store_a.id, world.store_b.id, customer.id, request.id, note.id,
                world.tablet_a.actor.device_id, other.id, notice.id, task["id"],
-               task["claim_id"])
+               task["claim_id"], hook.id, access.id, erasable.id)
 
 
 def _push_body(ids: Ids) -> dict[str, Any]:
@@ -101,13 +120,18 @@ class Row:
     allowed_status: int  # what a scope holding the permission gets
     body: Callable[[Ids], dict[str, Any]] | None = None
     query: dict[str, str] = field(default_factory=dict)
+    # A destructive call gets records of its own, so the others' stay whole.
+    values: Callable[[Ids], dict[str, str]] | None = None
 
     @property
     def id(self) -> str:
         return f"{self.method} {self.path}"
 
+    def path_values(self, ids: Ids) -> dict[str, str]:
+        return ids.path_values() | (self.values(ids) if self.values else {})
+
     def url(self, ids: Ids) -> str:
-        return self.path.format(**ids.path_values())
+        return self.path.format(**self.path_values(ids))
 
 
 # Every endpoint, with a call that an allowed scope carries out successfully.
@@ -167,6 +191,22 @@ ROWS: tuple[Row, ...] = (
         lambda ids: {"customer_ids": [str(ids.other_customer_id)]}),
     Row("GET", "/api/v1/sync/pull", "sync:pull", 200),
     Row("GET", "/api/v1/feed", "feed:read", 200),
+    Row("POST", "/api/v1/customers/{customer_id}/erasure", "privacy:erase", 200,
+        lambda ids: {}, values=lambda ids: {"customer_id": str(ids.erasable_customer_id)}),
+    Row("GET", "/api/v1/customers/{customer_id}/export", "privacy:export", 200),
+    Row("GET", "/api/v1/privacy-requests", "privacy:export", 200),
+    Row("POST", "/api/v1/privacy-requests", "privacy:export", 201,
+        lambda ids: {"customer_id": str(ids.customer_id), "kind": "erasure"}),
+    Row("POST", "/api/v1/privacy-requests/{privacy_request_id}/complete", "privacy:erase",
+        200, lambda ids: {}),
+    Row("GET", "/api/v1/webhooks", "webhooks:admin", 200),
+    Row("POST", "/api/v1/webhooks", "webhooks:admin", 201,
+        lambda ids: {"url": "https://crm.example.com/other", "events": ["request.changed"]}),
+    Row("GET", "/api/v1/webhooks/{webhook_id}", "webhooks:admin", 200),
+    Row("DELETE", "/api/v1/webhooks/{webhook_id}", "webhooks:admin", 204),
+    Row("GET", "/api/v1/webhooks/{webhook_id}/deliveries", "webhooks:admin", 200),
+    Row("POST", "/api/v1/webhooks/{webhook_id}/replay", "webhooks:admin", 200,
+        lambda ids: {"from_seq": 0}),
 )
 
 
@@ -205,14 +245,18 @@ def call(client, row: Row, ids: Ids, headers: dict[str, str]):
                        query_string=row.query, headers=headers)
 
 
-def change_count(session) -> tuple[int, int]:
-    """What a write leaves behind: changes logged, and follow-up tasks made or moved
-    (follow-ups are the channel systems' work queue, not in the change log)."""
+def change_count(session) -> tuple[int, int, int]:
+    """What a write leaves behind: changes logged, follow-up tasks made or moved
+    (follow-ups are the channel systems' work queue, not in the change log), webhook
+    subscriptions and deliveries, and privacy requests, made or moved (nor are they)."""
     count = session.scalar(sa.select(sa.func.count()).select_from(Change))
     tasks = session.scalar(sa.select(sa.func.count() + sa.func.coalesce(
         sa.func.sum(FollowUp.version), 0)))
+    hooks = sum(session.scalar(sa.select(sa.func.count() + sa.func.coalesce(
+        sa.func.sum(model.version), 0))) for model in (WebhookSubscription, WebhookDelivery,
+                                                       PrivacyRequest))
     session.close()
-    return count, tasks
+    return count, tasks, hooks
 
 
 def assert_problem(response, status: int, code: str) -> None:
@@ -249,6 +293,8 @@ def test_the_permission_table_is_the_documented_one():
         "contact:read": {"tablet", "crm", "channel", "admin"},
         "followups:read": {"crm", "admin"}, "followups:write": {"crm", "admin"},
         "followups:work": {"channel"}, "feed:read": {"crm"},
+        "privacy:erase": {"admin"}, "privacy:export": {"admin"},
+        "webhooks:admin": {"admin"},
         "sync:push": {"tablet"}, "sync:pull": {"tablet"},
     }
     assert {name: set(scopes) for name, scopes in PERMISSIONS.items()} == documented
@@ -301,7 +347,8 @@ def test_authorization_matrix(client, session, world, row, caller):
         assert change_count(session) == before, "a refused call changed something"
     elif row.method != "GET":
         after = change_count(session)
-        assert after[0] > before[0] or after[1] > before[1] or row.path == "/api/v1/stores"
+        assert any(a > b for a, b in zip(after, before, strict=True)) \
+            or row.path == "/api/v1/stores"
 
 
 def test_a_tablet_must_say_whom_it_looks_for(client, world):

@@ -88,9 +88,14 @@ class Findings:
 
 
 # Writes under a record that If-Match does not guard: appending a new record under it
-# (no version of theirs to match), and an outcome report (its claim id is the guard).
+# (no version of theirs to match), an outcome report (its claim id is the guard), and a
+# replay (it queues deliveries again and changes nothing of the subscription).
 NOT_VERSIONED = {"/api/v1/customers/{customer_id}/consents",
-                 "/api/v1/follow-ups/{follow_up_id}/outcome"}
+                 "/api/v1/follow-ups/{follow_up_id}/outcome",
+                 "/api/v1/webhooks/{webhook_id}/replay",
+                 # a customer's right, carried out whatever version anyone last read
+                 "/api/v1/customers/{customer_id}/erasure",
+                 "/api/v1/privacy-requests/{privacy_request_id}/complete"}
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ class Endpoint:
         return next(s for s in ("tablet", "admin", "crm", "channel") if s in allowed)
 
     def url(self, ids: Ids, **override: str) -> str:
-        return self.path.format(**(ids.path_values() | override))
+        return self.path.format(**(self.row.path_values(ids) | override))
 
 
 def endpoints(app) -> list[Endpoint]:
@@ -605,8 +610,9 @@ def test_unknown_ids_are_404(app, client, world, ids):
         names = re.findall(r"\{(\w+)\}", endpoint.path)
         for unknown in (str(uuid.uuid4()), str(uuid.UUID(int=0)), str(ids.customer_id)):
             path = endpoint.url(ids, **dict.fromkeys(names, unknown))
-            if path == endpoint.url(ids):
-                continue
+            if path == endpoint.url(ids) or names == ["customer_id"] \
+                    and unknown == str(ids.customer_id):
+                continue  # that is a real record of the right kind
             response = send(client, world, endpoint, ids, path=path,
                             body=valid_body(endpoint, ids) if endpoint.writes else None)
             findings.check(response, f"{endpoint.label} id {unknown}", 404,
@@ -801,6 +807,8 @@ def test_random_text_in_otherwise_valid_bodies_never_breaks_the_server(app, spec
     and the database, where an unchecked character would surface as a 5xx."""
     for endpoint in filter(lambda e: e.writes, endpoints(app)):
         fields = sorted(body_fields(spec, endpoint))
+        if not fields:
+            continue  # takes no fields: the other tests send it every kind of body
         chosen = data.draw(st.lists(st.sampled_from(fields), min_size=1, max_size=3,
                                     unique=True), label=f"{endpoint.label} fields")
         body = valid_body(endpoint, ids) | {name: data.draw(ANY_TEXT, label=name)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from server.changelog import bodies
 from server.changelog.models import Change, ChangeCounter, StoreCustomer
 from server.core.types import utcnow
+from server.webhooks import outbox as webhooks
 
 PENDING = "blackbook.pending_changes"
 # Records of a customer rather than of a store: logged once for everyone and once for
@@ -133,6 +134,7 @@ def _write_log(session: Session) -> None:
              "body": bodies.body(c.entity, c.record, c.op)}
             for i, c in enumerate(changes)]
     session.execute(sa.insert(Change), rows)
+    webhooks.enqueue(session, rows)  # the outbox, in this same transaction
 
 
 def _forget_on_end(session: Session, transaction) -> None:

@@ -14,8 +14,9 @@ from server.consent import ledger, purposes, tier
 from server.consent.models import ConsentEvent, ConsentState, Notice
 from server.core import lookups
 from server.core.actor import Actor
-from server.core.errors import AlreadyExists, Gone, NotFound, Rejected
+from server.core.errors import AlreadyExists, NotFound, Rejected
 from server.core.types import utcnow
+from server.customers import service as customers
 from server.customers.models import Customer
 from server.stores import permissions
 from server.stores.models import Store
@@ -108,8 +109,7 @@ def append(session: Session, actor: Actor, data: dict[str, Any]) -> ConsentEvent
         raise Rejected(errors={"customer_id": ["No such customer."]})
     now = utcnow()
     if data["action"] == "grant":
-        if customer.erased_at is not None:
-            raise Gone("This customer was erased: a new grant cannot be recorded.")
+        customers.require_live(customer)
         _check_grant(session, data, now)
     elif data["expires_at"] is not None:
         raise Rejected(errors={"expires_at": ["Only a grant expires."]})

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, json
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from server.core.errors import BlackbookError
@@ -114,6 +115,15 @@ def from_database_error(error: DBAPIError) -> Response:
     return problem(400, "malformed", "Malformed request", "A value is out of range.")
 
 
+def from_stale_data(error: StaleDataError) -> Response:
+    # Two writers of one record at once (the other committed first): like a stale If-Match.
+    _rollback()
+    log.info("concurrent write of one record")
+    return problem(409, "conflict", "Conflict with the current state",
+                   "The record was changed by someone else at the same moment; read it "
+                   "again and retry.")
+
+
 def from_unexpected(error: Exception) -> Response:
     _rollback()
     # Where it happened, without the message: messages can echo personal data.
@@ -126,5 +136,6 @@ def register(app: Flask) -> None:
     app.register_error_handler(BlackbookError, from_domain_error)
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(IntegrityError, from_integrity_error)
+    app.register_error_handler(StaleDataError, from_stale_data)
     app.register_error_handler(DBAPIError, from_database_error)
     app.register_error_handler(Exception, from_unexpected)

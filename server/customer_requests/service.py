@@ -18,6 +18,7 @@ from server.core.types import utcnow
 from server.core.versioning import check_version
 from server.customer_requests import lifecycle
 from server.customer_requests.models import CustomerRequest, StatusChange
+from server.customers import service as customers
 from server.customers.models import Customer
 from server.stores.models import Store
 from server.sync import scope
@@ -45,6 +46,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequ
     customer = lookups.get(session, Customer, data["customer_id"])
     if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
+    customers.require_live(customer)
     record = CustomerRequest(id=request_id, store_id=store_id, status="open", **data)
     record.history.append(StatusChange(from_status=None, to_status="open",
                                        changed_by=data.get("captured_by"), key_id=actor.key_id))
@@ -124,6 +126,7 @@ def update(session: Session, actor: Actor, request_id: uuid.UUID, changes: dict[
            expected_version: int | None = None) -> CustomerRequest:
     """Edit an open request; a `status` in the changes obeys the lifecycle."""
     record = get(session, actor, request_id)
+    customers.require_live(lookups.get(session, Customer, record.customer_id))
     check_version(record, expected_version)
     changes = dict(changes)
     target, reason = changes.pop("status", None), changes.pop("reason", None)

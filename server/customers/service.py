@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from server.changelog import service as changelog
 from server.core import lookups, paging, versioning
 from server.core.actor import Actor
-from server.core.errors import AlreadyExists, Forbidden, NotFound, Rejected
+from server.core.errors import AlreadyExists, Forbidden, Gone, NotFound, Rejected
 from server.core.versioning import check_version
 from server.customers import normalise
 from server.customers.models import Customer
@@ -76,9 +76,21 @@ def get(session: Session, actor: Actor, customer_id: uuid.UUID) -> Customer:
     return customer
 
 
+class CustomerErased(Gone):
+    code, title = "customer_erased", "This customer was erased"
+
+
+def require_live(customer: Customer) -> Customer:
+    """An erased customer takes nothing new: no edit, request, note or grant (410)."""
+    if customer.erased_at is not None:
+        raise CustomerErased("This customer's data was erased at their request; nothing "
+                             "more is recorded about them.")
+    return customer
+
+
 def update(session: Session, actor: Actor, customer_id: uuid.UUID, changes: dict[str, Any],
            expected_version: int | None = None) -> Customer:
-    customer = get(session, actor, customer_id)
+    customer = require_live(get(session, actor, customer_id))
     check_version(customer, expected_version)
     if not changes:
         return customer

@@ -35,6 +35,7 @@ from server.consent import ledger
 from server.consent import service as consent
 from server.consent.models import ConsentEvent, ConsentState, Notice
 from server.core.actor import Actor
+from server.core.sets import among
 from server.core.types import utcnow
 from server.core.vocabulary import CHANNELS
 from server.customer_requests.lifecycle import CLOSED
@@ -122,7 +123,8 @@ def _crm_view(session: Session, rows: list) -> list[str]:
         elif row.op == "delete":
             out.append(_tombstone(row.entity, row.record_id, row.version, row.reason))
         elif row.entity == "customer":
-            out.append(_customer(row.record_id, row.version, json.loads(row.body), channels))
+            out.append(_customer(row.record_id, row.version, json.loads(row.body), channels,
+                                 row.reason))
         elif row.entity == "request":
             history = json.dumps(histories.get(row.record_id, []), separators=(",", ":"))
             record = f'{row.body.rstrip()[:-1]},"history":{history}}}'
@@ -134,9 +136,11 @@ def _crm_view(session: Session, rows: list) -> list[str]:
     return out
 
 
-def _upsert(entity: str, record_id, version: int, record_json: str) -> str:
+def _upsert(entity: str, record_id, version: int, record_json: str,
+            reason: str | None = None) -> str:
+    because = f',"reason":"{reason}"' if reason else ""  # e.g. erasure_requested
     return (f'{{"entity":"{entity}","id":"{record_id}","op":"upsert","version":{version},'
-            f'"record":{record_json}}}')
+            f'"record":{record_json}{because}}}')
 
 
 def _tombstone(entity: str, record_id, version: int, reason: str | None) -> str:
@@ -145,12 +149,13 @@ def _tombstone(entity: str, record_id, version: int, reason: str | None) -> str:
 
 
 def _customer(customer_id: uuid.UUID, version: int, record: dict[str, Any],
-              channels: dict[uuid.UUID, set[str]]) -> str:
+              channels: dict[uuid.UUID, set[str]], reason: str | None = None) -> str:
     allowed = channels.get(customer_id, set())
     for field, uses in CONTACT_FIELDS.items():
         if not allowed.intersection(uses):
             record[field] = None
-    return _upsert("customer", customer_id, version, json.dumps(record, separators=(",", ":")))
+    return _upsert("customer", customer_id, version,
+                   json.dumps(record, separators=(",", ":")), reason)
 
 
 def _slots(session: Session, customers: set[uuid.UUID]) -> list[_Slot]:
@@ -161,7 +166,7 @@ def _slots(session: Session, customers: set[uuid.UUID]) -> list[_Slot]:
                        ConsentEvent.action, ConsentEvent.received_at, ConsentEvent.expires_at,
                        ConsentEvent.notice_version_id, ConsentEvent.ordinal)
              .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id)
-             .where(ConsentState.customer_id.in_(customers)))
+             .where(among(session, ConsentState.customer_id, customers)))
     return [_Slot(*row) for row in session.connection().execute(query)]
 
 
@@ -176,7 +181,8 @@ def _contactable(session: Session, customers: set[uuid.UUID],
     if customers:
         open_requests = sa.select(CustomerRequest.customer_id,
                                   CustomerRequest.notify_channels).where(
-            CustomerRequest.customer_id.in_(customers), CustomerRequest.status.not_in(CLOSED))
+            among(session, CustomerRequest.customer_id, customers),
+            CustomerRequest.status.not_in(CLOSED))
         for customer_id, chosen in session.connection().execute(open_requests):
             found[customer_id].update(chosen or ())
     return found
@@ -228,7 +234,7 @@ def _histories(session: Session, request_ids: list) -> dict[uuid.UUID, list[dict
     query = (sa.select(StatusChange.request_id, StatusChange.from_status,
                        StatusChange.to_status, StatusChange.reason, StatusChange.changed_by,
                        StatusChange.changed_at)
-             .where(StatusChange.request_id.in_(request_ids))
+             .where(among(session, StatusChange.request_id, request_ids))
              .order_by(StatusChange.changed_at, StatusChange.id))
     found: dict[uuid.UUID, list[dict]] = defaultdict(list)
     for request_id, before, after, reason, by, at in session.connection().execute(query):

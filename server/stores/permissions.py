@@ -30,6 +30,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "followups:work": frozenset({"channel"}),
     # The feed is the CRM's: every store, reduced to what the CRM may hold.
     "feed:read": frozenset({"crm"}),
+    # Where the CRM's events are sent, and the secrets that sign them: head office only.
+    "webhooks:admin": frozenset({"admin"}),
+    # The privacy officer's work (admin keys for now; people and roles come with the
+    # dashboard).
+    "privacy:export": frozenset({"admin"}),
+    "privacy:erase": frozenset({"admin"}),
     # Sync is for devices: a push or pull is scoped by the key's store and device.
     "sync:push": frozenset({"tablet"}),
     "sync:pull": frozenset({"tablet"}),

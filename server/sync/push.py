@@ -20,6 +20,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from server.changelog import service as changelog
 from server.changelog.models import StoreCustomer
@@ -146,7 +147,7 @@ def _apply_group(session, actor, parsed, group: list[int], results: list) -> Non
                                      _applied(parsed[index]["entity"], record, 1))
         session.flush()
         savepoint.commit()
-    except (_Replay, IntegrityError):
+    except (_Replay, IntegrityError, StaleDataError):
         savepoint.rollback()
         changelog.rewind(session, mark)
         lookups.forget(session)
@@ -158,7 +159,8 @@ class _Replay(Exception):
     """A grouped mutation failed in a way that needs the careful path."""
 
 
-def _one(session: Session, actor: Actor, mutation: dict[str, Any]) -> dict[str, Any]:
+def _one(session: Session, actor: Actor, mutation: dict[str, Any],
+         again: bool = True) -> dict[str, Any]:
     """One mutation in its own savepoint."""
     replay = _replay(session, actor, mutation["mutation_id"])
     if replay is not None:
@@ -173,11 +175,17 @@ def _one(session: Session, actor: Actor, mutation: dict[str, Any]) -> dict[str, 
         return result
     except _PERMANENT as error:
         return _result_of_error(mutation, error)
-    except IntegrityError:
-        # Another push of the same mutation (or id) committed first.
+    except (IntegrityError, StaleDataError):
+        # Another push of the same mutation, or another edit of the same record,
+        # committed first: answer as that one did, or apply this one to the record
+        # as it now is (the usual conflict rules), once.
         lookups.forget(session)
         replay = _replay(session, actor, mutation["mutation_id"])
-        return replay or _rejected(str(mutation["mutation_id"]), {
+        if replay is not None:
+            return replay
+        if again:
+            return _one(session, actor, mutation, again=False)
+        return _rejected(str(mutation["mutation_id"]), {
             "id": ["Written concurrently; pull, then push again."]})
 
 

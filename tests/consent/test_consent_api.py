@@ -115,7 +115,7 @@ def test_an_erased_customer_takes_refusals_but_no_new_grant(client, session, wor
     granted = client.post(url(ada), json=grant_body(notice, "marketing.newsletter"),
                           headers=world.tablet_a.headers)
     assert granted.status_code == 410
-    assert granted.json["code"] == "gone"
+    assert granted.json["code"] == "customer_erased"
     withdrawn = client.post(url(ada), json={"purpose": "marketing", "channel": "all",
                                             "action": "withdraw", "method": "letter"},
                             headers=world.tablet_a.headers)

@@ -1,0 +1,242 @@
+"""The outbox: every captured mutation, kept until the server has answered for it.
+
+A mutation's id is fixed when it is captured, so sending it again after a lost
+answer is harmless (the server answers `duplicate`). It leaves the outbox only
+on `applied` or `duplicate`. A `rejected` one waits in "needs attention" with the
+server's field errors until the associate fixes and re-queues or discards it; a
+`conflict` waits with both versions until the associate picks one (see
+`settle` for the cases decided without asking).
+
+Mutations of one record go in capture order, and each is sent on top of a
+version of the record the tablet has seen: the cache's version when it is sent,
+which is why a record's next edit waits for a pull after the push that changed
+it (a pull brings back the server's copy, with its new version). Edits of
+different fields of one record may share a push; two edits of the same field
+may not, or the second would conflict with the first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from client import overlay
+from client.errors import NotInOutbox
+from client.store import LocalStore, OutboxRow, dumps
+
+# A request is final once closed (server/customer_requests/lifecycle.py).
+CLOSED = frozenset({"fulfilled", "cancelled", "expired"})
+# Fields that only make sense with another: a reason goes with its status.
+_GOES_WITH = {"status": ("reason", "changed_by")}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    row: OutboxRow
+    base_version: int | None
+
+    def wire(self) -> dict[str, Any]:
+        row = self.row
+        return {"mutation_id": row.mutation_id, "entity": row.entity, "op": row.op,
+                "id": row.record_id, "base_version": self.base_version, "fields": row.fields,
+                "captured_at": row.captured_at, "captured_by": row.captured_by}
+
+
+def capture(store: LocalStore, entity: str, op: str, record_id: str, fields: dict[str, Any],
+            captured_by: str | None) -> str:
+    """Queue a mutation and show it at once. Returns its mutation id."""
+    mutation_id = str(uuid.uuid4())
+    with store.transaction():
+        creates = op != "delete" and store.cached(entity, record_id) is None
+        store.db.execute(
+            "INSERT INTO outbox (mutation_id, entity, op, record_id, fields, captured_at, "
+            "captured_by, creates) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (mutation_id, entity, op, record_id, dumps(fields),
+             datetime.now(UTC).isoformat(timespec="milliseconds"), captured_by, int(creates)))
+        store.refresh_view(entity, record_id)
+    return mutation_id
+
+
+# -- what to send next -------------------------------------------------------------------
+
+def next_batch(store: LocalStore, limit: int) -> list[Outgoing]:
+    """The next mutations that may be sent, at most `limit`, in capture order."""
+    held: set[tuple[str, str]] = set()  # records whose next mutation must wait
+    # Fields sent so far in this batch, per record; None: nothing more of it may join.
+    sent: dict[tuple[str, str], frozenset[str] | None] = {}
+    batch: list[Outgoing] = []
+    for row, cached_version, awaiting_pull in store.outbox_with_cache():
+        key = (row.entity, row.record_id)
+        if key in held:
+            continue
+        if key in sent:
+            may_go = _may_join(row, sent[key])
+        else:
+            may_go = _may_lead(row, cached_version, awaiting_pull)
+        if not may_go:
+            held.add(key)
+            continue
+        base = None if row.creates else (row.base_version or cached_version)
+        batch.append(Outgoing(row, base))
+        ends = row.creates or row.op != "upsert"
+        sent[key] = None if ends else (sent.get(key) or frozenset()) | frozenset(row.fields)
+        if len(batch) == limit:
+            break
+    return batch
+
+
+def _may_lead(row: OutboxRow, cached_version: int | None, awaiting_pull: bool) -> bool:
+    """The first mutation of its record in this push."""
+    if row.state != "pending":
+        return False  # it, and every later mutation of its record, waits for the associate
+    if row.creates or row.base_version is not None:
+        return True
+    return cached_version is not None and not awaiting_pull
+
+
+def _may_join(row: OutboxRow, fields_sent: frozenset[str] | None) -> bool:
+    """A later mutation of a record already in this push: only an edit of other fields."""
+    return (row.state == "pending" and fields_sent is not None and row.op == "upsert"
+            and not row.creates and fields_sent.isdisjoint(row.fields))
+
+
+# -- what the server answered ------------------------------------------------------------
+
+def settle(store: LocalStore, batch: list[Outgoing], results: list[dict[str, Any]]) -> None:
+    """Record the server's answers to a push, all in one transaction."""
+    with store.transaction():
+        touched = set()
+        for outgoing, result in zip(batch, results, strict=True):
+            row = store.outbox_row(outgoing.row.mutation_id)
+            if row is None:
+                continue  # settled already by an earlier answer in this push (record gone)
+            status = result.get("status")
+            if status in ("applied", "duplicate"):
+                _applied(store, row, result.get("version"))
+            elif status == "conflict":
+                _conflict(store, row, result)
+            elif status == "rejected":
+                _set(store, row, state="attention", errors=dumps(result.get("errors") or {}))
+            touched.add((row.entity, row.record_id))
+        for entity, record_id in touched:
+            store.refresh_view(entity, record_id)
+
+
+def _applied(store: LocalStore, row: OutboxRow, version: int | None) -> None:
+    store.db.execute("DELETE FROM outbox WHERE seq = ?", (row.seq,))
+    cached = store.cached(row.entity, row.record_id)
+    known = cached.version if cached else None
+    if row.op == "delete":
+        store.put_server_copy(row.entity, row.record_id, known, None)
+    elif version is not None and (known is None or version > known):
+        # On the server, not yet in our copy: lay it on the copy until the pull brings
+        # the server's own; the record's next edit waits for that pull.
+        server = overlay.apply(cached.server if cached else None, row.as_mutation)
+        store.put_server_copy(row.entity, row.record_id, known, server, awaiting_pull=True)
+
+
+def _conflict(store: LocalStore, row: OutboxRow, result: dict[str, Any]) -> None:
+    """Park a conflict for the associate, except where one answer is the only safe one:
+
+    - the server no longer has the record (deleted, erased): the edit and every later
+      one of that record are dropped — an edit must never bring back an erased record;
+    - a request the server has closed: a closed request is final, so its status stays
+      and only the other fields are sent again (the server says if it refuses them).
+    """
+    theirs = result.get("record")
+    conflicts = result.get("conflicts") or []
+    if theirs is None:
+        store.db.execute("DELETE FROM outbox WHERE entity = ? AND record_id = ?",
+                         (row.entity, row.record_id))
+        store.put_server_copy(row.entity, row.record_id, result.get("version"), None)
+    elif row.entity == "request" and "status" in conflicts and theirs.get("status") in CLOSED:
+        _send_again(store, row, _without(row.fields, ["status"]), theirs.get("version"))
+    else:
+        _set(store, row, state="conflict", conflicts=dumps(conflicts), theirs=dumps(theirs))
+
+
+def _without(fields: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    dropped = set(names).union(*(_GOES_WITH.get(name, ()) for name in names))
+    return {name: value for name, value in fields.items() if name not in dropped}
+
+
+def _send_again(store: LocalStore, row: OutboxRow, fields: dict[str, Any],
+                base_version: int | None) -> str | None:
+    """The rest of a mutation as a new one (new content, new id), in the same place."""
+    if not fields:
+        store.db.execute("DELETE FROM outbox WHERE seq = ?", (row.seq,))
+        return None
+    mutation_id = str(uuid.uuid4())
+    _set(store, row, mutation_id=mutation_id, fields=dumps(fields), state="pending",
+         base_version=base_version, errors=None, conflicts=None, theirs=None)
+    return mutation_id
+
+
+def _set(store: LocalStore, row: OutboxRow, **columns: Any) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    store.db.execute(f"UPDATE outbox SET {assignments} WHERE seq = ?",  # noqa: S608
+                     (*columns.values(), row.seq))
+
+
+# -- what the associate decides ------------------------------------------------------------
+
+def _waiting(store: LocalStore, mutation_id: str, state: str) -> OutboxRow:
+    row = store.outbox_row(mutation_id)
+    if row is None or row.state != state:
+        raise NotInOutbox(f"No mutation {mutation_id} in {state}.")
+    return row
+
+
+def requeue(store: LocalStore, mutation_id: str, fixes: dict[str, Any] | None = None) -> str:
+    """Send a rejected mutation again, with the associate's fixes; returns its new id."""
+    with store.transaction():
+        row = _waiting(store, mutation_id, "attention")
+        new_id = _send_again(store, row, row.fields | (fixes or {}), row.base_version)
+        store.refresh_view(row.entity, row.record_id)
+    return new_id
+
+
+def discard(store: LocalStore, mutation_id: str) -> None:
+    """Drop a mutation that needs attention or is in conflict: the associate gives it up.
+    Giving up the creation of a record gives up the record, and so its later edits."""
+    with store.transaction():
+        row = store.outbox_row(mutation_id)
+        if row is None or row.state == "pending":
+            raise NotInOutbox(f"No mutation {mutation_id} needing attention or in conflict.")
+        if row.creates:
+            store.db.execute("DELETE FROM outbox WHERE entity = ? AND record_id = ?",
+                             (row.entity, row.record_id))
+        else:
+            store.db.execute("DELETE FROM outbox WHERE seq = ?", (row.seq,))
+        store.refresh_view(row.entity, row.record_id)
+
+
+def resolve(store: LocalStore, mutation_id: str, keep: str) -> str | None:
+    """Settle a conflict: keep "mine" (sent again over their version) or "theirs".
+
+    Taking theirs drops only the fields both sides changed: what the associate
+    changed alone is never lost, and is sent again. Returns the new mutation id,
+    if anything is sent again.
+    """
+    if keep not in ("mine", "theirs"):
+        raise ValueError("keep is 'mine' or 'theirs'")
+    with store.transaction():
+        row = _waiting(store, mutation_id, "conflict")
+        theirs, conflicts = row.theirs or {}, row.conflicts or []
+        fields = row.fields if keep == "mine" else _without(row.fields, conflicts)
+        new_id = _send_again(store, row, fields, theirs.get("version"))
+        if keep == "theirs":
+            _show_theirs(store, row, theirs, conflicts)
+        store.refresh_view(row.entity, row.record_id)
+    return new_id
+
+
+def _show_theirs(store: LocalStore, row: OutboxRow, theirs: dict, conflicts: list) -> None:
+    """Their values in the server's copy until the next pull brings the whole record."""
+    cached = store.cached(row.entity, row.record_id)
+    if cached is None or cached.server is None or (cached.version or 0) >= theirs["version"]:
+        return
+    server = cached.server | {name: theirs[name] for name in conflicts if name in theirs}
+    store.put_server_copy(row.entity, row.record_id, cached.version, server)
