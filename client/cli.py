@@ -17,6 +17,7 @@ from client.commands import (
     conflicts_list,
     conflicts_resolve,
     consent_add,
+    crm_pull,
     customer_add,
     customer_edit,
     customer_pick,
@@ -110,6 +111,11 @@ COMMANDS = [
     ("sync", sync, "send the outbox, then pull this store's changes",
      [_arg("--quiet", action="store_true", help="no progress line")]),
     ("status", status, "pending, needing attention, conflicts, last sync", []),
+    ("crm-pull", crm_pull, "follow the CRM feed into a JSON Lines file (a crm key)", [
+        _arg("--server", required=True), _arg("--out", required=True),
+        _arg("--key", help="the CRM key; - reads it from stdin (or $BLACKBOOK_CRM_KEY)"),
+        _arg("--checkpoint", help="default: <out>.checkpoint"),
+        _arg("--limit", type=int, default=1000), _arg("--pages", type=int)]),
     ("attention list", attention_list, "mutations the server rejected, and why", []),
     ("attention requeue", attention_requeue, "fix a rejected mutation and send it again", [
         _arg("mutation_id"), _arg("--set", action="append", metavar="FIELD=VALUE")]),

@@ -4,18 +4,21 @@ print through Output."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from client import config as settings
-from client import outbox, remote
+from client import crm, outbox, remote
 from client.errors import BlackbookError
 from client.printing import Output
 from client.sync import SyncEngine, bind
 from client.tablet import Tablet
+from client.transport import Transport
 
 EXIT_USAGE = 2
+CRM_KEY_ENV = "BLACKBOOK_CRM_KEY"
 
 
 def _open(args: argparse.Namespace) -> Tablet:
@@ -118,6 +121,28 @@ def sync(args: argparse.Namespace, out: Output) -> int | None:
                             else out.progress)
         report = engine.sync()
         out.sync_report(report, tablet.store.counts())
+
+
+def crm_pull(args: argparse.Namespace, out: Output) -> int | None:
+    """Follow the CRM feed into JSON Lines; a crash and re-run neither skips nor repeats."""
+    key = sys.stdin.readline().strip() if args.key == "-" else (
+        args.key or os.environ.get(CRM_KEY_ENV, ""))
+    if not key:
+        raise BlackbookError(f"Give the CRM key with --key (- reads stdin) or ${CRM_KEY_ENV}.")
+    output = Path(args.out)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else \
+        output.with_name(output.name + ".checkpoint")
+    transport = Transport(args.server.rstrip("/"), key)
+    try:
+        done = crm.follow(transport, output, checkpoint, limit=args.limit,
+                          max_pages=args.pages,
+                          progress=lambda d: out.progress("feed", d.changes, None))
+    finally:
+        transport.close()
+    out.line(f"{done.changes} changes in {done.pages} pages appended to {output}"
+             + (" (the feed asked for a resync: started again from a snapshot)"
+                if done.restarted else ""))
+    return None
 
 
 def status(args: argparse.Namespace, out: Output) -> int | None:
