@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from client import outbox, remote
 from client.errors import NotATabletKey
@@ -294,3 +295,27 @@ def test_a_data_file_is_bound_to_one_device(world, tablets, session, live_server
     with pytest.raises(NotATabletKey):
         bind(intruder.store, intruder.api)
     intruder.close()
+
+
+def test_consent_captured_offline_reaches_the_server_and_every_tablet_of_the_store(
+        world, tablets, session, live_server):
+    from server.consent.models import ConsentEvent
+    from tests.factories import make_notice
+    notice = make_notice(session, purposes=("marketing",), channels=("sms", "email"))
+    first, second = tablets(world.store_a, "first"), tablets(world.store_a, "second")
+    sync(first)
+    assert [n["id"] for n in first.store.records("notice")] == [str(notice.id)]
+    customer = first.capture.customer("Ada", phone="07911 123456")
+    grant = first.capture.consent(customer.record_id, "marketing.local_offers", "sms", "grant",
+                                  method="customer_on_tablet", notice_version_id=str(notice.id))
+    withdraw = first.capture.consent(customer.record_id, "marketing", "email", "withdraw",
+                                     method="associate_entry")
+    sync(first)
+    assert first.store.outbox() == []
+    events = {str(event_id): action for event_id, action in session.execute(
+        sa.select(ConsentEvent.id, ConsentEvent.action))}
+    session.close()
+    assert events == {grant.record_id: "grant", withdraw.record_id: "withdraw"}
+    sync(second)
+    assert {c["id"] for c in second.store.records("consent")} == set(events)
+    assert_cache_is_the_servers(second, live_server)
