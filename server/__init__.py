@@ -17,6 +17,7 @@ from server.core.api import make_api
 from server.core.http import require_json_body
 from server.core.json import SafeJSONProvider
 from server.extensions import db, end_request_session, migrate
+from server.notes import sensitive
 from server.ops import request_log
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS)
     api = make_api(app)
     problems.register(app)
+    sensitive.scanner()  # a broken operator lexicon stops the start, not the first note
     request_log.install(app)
     app.before_request(require_json_body)
     _register_blueprints(app, api)
@@ -76,10 +78,11 @@ def _register_commands(app: Flask) -> None:
     from server.changelog.cli import changes_cli
     from server.consent.cli import notices_cli
     from server.demo import demo_cli
+    from server.notes.cli import notes_cli
     from server.privacy.cli import privacy_cli
     from server.stores.cli import associates_cli, keys_cli, stores_cli
     from server.webhooks.cli import webhooks_cli
 
     for group in (stores_cli, keys_cli, associates_cli, demo_cli, changes_cli,
-                  notices_cli, privacy_cli, webhooks_cli):
+                  notices_cli, notes_cli, privacy_cli, webhooks_cli):
         app.cli.add_command(group)

@@ -14,6 +14,9 @@ BLACKBOOK_WEBHOOK_MAX_ATTEMPTS  tries before a delivery is dead, unless the
                      subscription says otherwise. Default: 8
 BLACKBOOK_WEBHOOK_BACKOFF       first retry delay in seconds; doubled per attempt,
                      with jitter, up to 6 hours. Default: 60
+BLACKBOOK_SENSITIVE_LEXICON  a JSON lexicon extending (or, with "replace": true,
+                     replacing) the note scanner's default; format in
+                     server/notes/sensitive.py. Default: none.
 """
 
 from __future__ import annotations

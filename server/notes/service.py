@@ -24,15 +24,45 @@ from server.sync import scope
 MAY_READ_SENSITIVE = frozenset({"tablet", "admin"})
 
 
+# How a category reads in the warning the associate sees.
+SAID = {"identifiers": "a card or ID number", "sexual_orientation": "sexual orientation"}
+
+
 def _scan(note: Note) -> None:
     note.sensitive_categories = sensitive.categories_in(note.body)
     note.sensitive = bool(note.sensitive_categories)
+    said = ", ".join(SAID.get(c, c) for c in note.sensitive_categories)
     note.warnings = [{
         "code": "sensitive_content",
         "categories": note.sensitive_categories,
-        "message": "This note seems to mention " + ", ".join(note.sensitive_categories)
-                   + ". It will never reach marketing systems; consider rephrasing.",
+        "message": f"This note seems to mention {said}. It will never reach marketing "
+                   "systems; consider rephrasing.",
     }] if note.sensitive else []
+
+
+def rescan(session: Session, batch: int = 500) -> tuple[int, int]:
+    """Scan every stored note again (after the scanner or its lexicon changed). A note
+    whose flags change is logged as changed, so the CRM feed withdraws one found
+    sensitive now. Returns (notes scanned, notes whose flags changed)."""
+    scanned = changed = 0
+    last = None
+    while True:
+        query = sa.select(Note).order_by(Note.id).limit(batch)
+        if last is not None:
+            query = query.where(Note.id > last)
+        notes = list(session.scalars(query))
+        if not notes:
+            return scanned, changed
+        for note in notes:
+            before = (note.sensitive, list(note.sensitive_categories or []))
+            _scan(note)
+            if (note.sensitive, note.sensitive_categories) != before:
+                session.flush()  # a new version of the note
+                changelog.record(session, "note", note)
+                changed += 1
+        scanned += len(notes)
+        last = notes[-1].id
+        session.commit()
 
 
 def _visible(actor: Actor, note: Note) -> bool:

@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.changelog.models import Change
+from server.notes.models import Note
 from server.notes.sensitive import categories_in
 from tests.factories import make_customer, make_note, make_request
 
@@ -83,3 +84,20 @@ def test_delete_leaves_a_tombstone_in_the_change_log(client, world, session, cus
     changes = session.execute(sa.select(Change.op, Change.version, Change.reason)
                               .where(Change.record_id == note.id).order_by(Change.seq)).all()
     assert changes == [("upsert", 1, None), ("delete", 2, "deleted")]
+
+
+def test_a_rescan_flags_old_notes_and_the_feed_withdraws_them(app, client, session, world):
+    customer = make_customer(session, world.tablet_a.actor)
+    note = make_note(session, world.tablet_a.actor, customer, body="Her chemo starts Monday")
+    # As an older scanner left it: not flagged.
+    session.execute(sa.update(Note).values(sensitive=False, sensitive_categories=[]))
+    session.commit()
+    cursor = client.get("/api/v1/feed", headers=world.headers("crm")).json["next_cursor"]
+    result = app.test_cli_runner().invoke(args=["notes", "rescan"])
+    assert result.exit_code == 0 and "1 changed their flags" in result.output
+    changes = client.get("/api/v1/feed", query_string={"cursor": cursor},
+                         headers=world.headers("crm")).json["changes"]
+    assert [(c["id"], c["op"], c["reason"]) for c in changes] == [
+        (str(note.id), "delete", "withheld")]
+    again = app.test_cli_runner().invoke(args=["notes", "rescan"])
+    assert "0 changed their flags" in again.output
