@@ -168,7 +168,10 @@ def throughput(http: requests.Session, base: str, total: int, page: int = 1000) 
 
 
 def page_ms(http: requests.Session, base: str, after: int, repeat: int = 15) -> float:
+    """Median time of one page at this depth, after one untimed read: a cold page costs
+    what the disk costs, at any depth; the question is whether depth itself costs."""
     cursor = Cursor(after=after, snapshot_end=0).encode()
+    http.get(f"{base}/api/v1/feed", params={"cursor": cursor, "limit": 1000}, timeout=60)
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
