@@ -194,6 +194,7 @@ ROWS: tuple[Row, ...] = (
     Row("POST", "/api/v1/customers/{customer_id}/erasure", "privacy:erase", 200,
         lambda ids: {}, values=lambda ids: {"customer_id": str(ids.erasable_customer_id)}),
     Row("GET", "/api/v1/customers/{customer_id}/export", "privacy:export", 200),
+    Row("GET", "/api/v1/customers/{customer_id}/access-log", "privacy:export", 200),
     Row("GET", "/api/v1/privacy-requests", "privacy:export", 200),
     Row("POST", "/api/v1/privacy-requests", "privacy:export", 201,
         lambda ids: {"customer_id": str(ids.customer_id), "kind": "erasure"}),

@@ -20,6 +20,7 @@ from server.consent.schemas import (
 from server.core.api import Blueprint
 from server.customers import service as customers
 from server.extensions import db
+from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 
 notices_blp = Blueprint("notices", __name__, url_prefix="/api/v1/notices",
@@ -69,7 +70,9 @@ class Consents(MethodView):
     @consents_blp.response(200, ConsentSummary)
     def get(self, customer_id):
         """Every event in order of receipt, the state per purpose and channel, the tier."""
-        return service.summary(db.session, current_actor(), customer_id)
+        summary = service.summary(db.session, current_actor(), customer_id)
+        access_log.read(db.session, current_actor(), "read", "consent", [customer_id])
+        return summary
 
     @authorized("consents:withdraw")
     @consents_blp.arguments(ConsentAppend)
@@ -79,5 +82,6 @@ class Consents(MethodView):
         customers.get(db.session, current_actor(), customer_id)
         event = service.append(db.session, current_actor(),
                                data | {"customer_id": customer_id})
+        access_log.changed(db.session, current_actor(), "consent", [customer_id])
         db.session.commit()
         return event, 201

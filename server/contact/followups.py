@@ -140,6 +140,10 @@ def _for_channel(session: Session, task: FollowUp) -> dict[str, Any]:
             "request": summary}
 
 
+def customer_of(session: Session, task_id: uuid.UUID) -> uuid.UUID:
+    return session.get(FollowUp, task_id).customer_id
+
+
 def report(session: Session, actor: Actor, task_id: uuid.UUID, claim_id: uuid.UUID,
            outcome: str, detail: str | None = None) -> FollowUp:
     """Record what happened to a claimed task; the same report again changes nothing."""

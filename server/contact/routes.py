@@ -21,6 +21,7 @@ from server.contact.schemas import (
 )
 from server.core.api import Blueprint
 from server.extensions import db
+from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 
 policy_blp = Blueprint("contact", __name__, url_prefix="/api/v1/customers",
@@ -38,8 +39,10 @@ class ContactDecision(MethodView):
     @policy_blp.response(200, DecisionOut)
     def get(self, args, customer_id):
         """Allowed or not, every reason, the obligations, and when it would be allowed."""
-        return service.decision(db.session, current_actor(), customer_id, args["purpose"],
-                                args["channel"], service.context_of(args))
+        decision = service.decision(db.session, current_actor(), customer_id,
+                                    args["purpose"], args["channel"], service.context_of(args))
+        access_log.read(db.session, current_actor(), "read", "contact decision", [customer_id])
+        return decision
 
 
 @policy_blp.route("/<uuid:customer_id>/contact-options")
@@ -49,8 +52,10 @@ class ContactOptions(MethodView):
     @policy_blp.response(200, OptionsOut)
     def get(self, args, customer_id):
         """Every channel's decision, the allowed ones first in the customer's order."""
-        return service.options(db.session, current_actor(), customer_id, args["purpose"],
-                               service.context_of(args))
+        options = service.options(db.session, current_actor(), customer_id, args["purpose"],
+                                  service.context_of(args))
+        access_log.read(db.session, current_actor(), "read", "contact options", [customer_id])
+        return options
 
 
 @followups_blp.route("")
@@ -85,6 +90,9 @@ class Claim(MethodView):
         """Lease tasks of this key's channel that the policy allows now."""
         items = followups.claim(db.session, current_actor(), data["limit"],
                                 data["lease_seconds"])
+        access_log.changed(db.session, current_actor(), "follow-up claimed",
+                           (followups.customer_of(db.session, i["id"]) for i in items),
+                           action="read")
         db.session.commit()
         return {"items": items}
 

@@ -16,6 +16,7 @@ from server.customer_requests.schemas import (
     RequestUpdate,
 )
 from server.extensions import db
+from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 
 blp = Blueprint("requests", __name__, url_prefix="/api/v1/requests",
@@ -23,6 +24,7 @@ blp = Blueprint("requests", __name__, url_prefix="/api/v1/requests",
 
 
 def _saved(record, status: int = 200):
+    access_log.changed(db.session, current_actor(), "request", [record.customer_id])
     db.session.commit()
     return record, status, {"ETag": etag_for(record.version)}
 
@@ -36,6 +38,8 @@ class Requests(MethodView):
         """List requests, newest first. A tablet sees its own store's only."""
         limit, after = args.pop("limit"), args.pop("after")
         items, next_token = service.find(db.session, current_actor(), args, limit, after)
+        access_log.read(db.session, current_actor(), "search", "requests",
+                        (r.customer_id for r in items))
         return {"items": items, "next": next_token}
 
     @authorized("requests:write")
@@ -54,6 +58,7 @@ class RequestById(MethodView):
     @blp.response(200, RequestOut)
     def get(self, request_id):
         record = service.get(db.session, current_actor(), request_id)
+        access_log.read(db.session, current_actor(), "read", "request", [record.customer_id])
         return record, 200, {"ETag": etag_for(record.version)}
 
     @authorized("requests:write")

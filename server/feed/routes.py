@@ -8,6 +8,7 @@ from flask.views import MethodView
 from server.core.api import Blueprint
 from server.extensions import db
 from server.feed import service
+from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 from server.sync.schemas import PullArgs, PullPage
 
@@ -31,6 +32,7 @@ class Feed(MethodView):
         `If-None-Match` with the last ETag answers 304 when nothing has changed since.
         """
         page = service.feed(db.session, current_actor(), args["cursor"], args["limit"])
+        access_log.read(db.session, current_actor(), "read", "crm feed", page.customer_ids)
         headers = {"ETag": f'"{page.next_cursor}"'}
         if not page.items and request.if_none_match.contains(page.next_cursor):
             return Response(status=304, headers=headers)

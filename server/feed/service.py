@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -69,6 +69,7 @@ class FeedPage:
     items: list[str]  # each change as JSON text: a page is spliced, not re-serialised
     next_cursor: str
     has_more: bool
+    customer_ids: set = field(default_factory=set)  # whose data this page carries
 
     @property
     def changes(self) -> list[dict[str, Any]]:
@@ -81,7 +82,8 @@ class FeedPage:
 
 def feed(session: Session, actor: Actor, token: str | None, limit: int) -> FeedPage:
     rows, next_cursor, has_more = read(session, _stream, token, limit)
-    return FeedPage(_crm_view(session, rows), next_cursor, has_more)
+    return FeedPage(_crm_view(session, rows), next_cursor, has_more,
+                    {r.customer_id for r in rows})
 
 
 # -- the CRM's view of a page ---------------------------------------------------------------
@@ -151,9 +153,9 @@ def _tombstone(entity: str, record_id, version: int, reason: str | None) -> str:
 def _customer(customer_id: uuid.UUID, version: int, record: dict[str, Any],
               channels: dict[uuid.UUID, set[str]], reason: str | None = None) -> str:
     allowed = channels.get(customer_id, set())
-    for field, uses in CONTACT_FIELDS.items():
+    for name, uses in CONTACT_FIELDS.items():
         if not allowed.intersection(uses):
-            record[field] = None
+            record[name] = None
     return _upsert("customer", customer_id, version,
                    json.dumps(record, separators=(",", ":")), reason)
 

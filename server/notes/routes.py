@@ -9,6 +9,7 @@ from server.core.http import etag_for, expected_version
 from server.extensions import db
 from server.notes import service
 from server.notes.schemas import NoteCreate, NoteListArgs, NoteOut, NotePage, NoteUpdate
+from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 
 blp = Blueprint("notes", __name__, url_prefix="/api/v1/notes",
@@ -23,6 +24,8 @@ class Notes(MethodView):
     def get(self, args):
         limit, after = args.pop("limit"), args.pop("after")
         items, next_token = service.find(db.session, current_actor(), args, limit, after)
+        access_log.read(db.session, current_actor(), "search", "notes",
+                        (n.customer_id for n in items))
         return {"items": items, "next": next_token}
 
     @authorized("notes:write")
@@ -31,6 +34,7 @@ class Notes(MethodView):
     def post(self, data):
         """Add a note. A note that looks sensitive is saved flagged, with a warning."""
         note = service.create(db.session, current_actor(), data)
+        access_log.changed(db.session, current_actor(), "note", [note.customer_id])
         db.session.commit()
         return note, 201, {"ETag": etag_for(note.version),
                            "Location": f"/api/v1/notes/{note.id}"}
@@ -42,6 +46,7 @@ class NoteById(MethodView):
     @blp.response(200, NoteOut)
     def get(self, note_id):
         note = service.get(db.session, current_actor(), note_id)
+        access_log.read(db.session, current_actor(), "read", "note", [note.customer_id])
         return note, 200, {"ETag": etag_for(note.version)}
 
     @authorized("notes:write")
@@ -50,11 +55,14 @@ class NoteById(MethodView):
     def patch(self, data, note_id):
         note = service.update(db.session, current_actor(), note_id, data["body"],
                               expected_version())
+        access_log.changed(db.session, current_actor(), "note", [note.customer_id])
         db.session.commit()
         return note, 200, {"ETag": etag_for(note.version)}
 
     @authorized("notes:write")
     @blp.response(204)
     def delete(self, note_id):
+        customer_id = service.get(db.session, current_actor(), note_id).customer_id
         service.delete(db.session, current_actor(), note_id, expected_version())
+        access_log.changed(db.session, current_actor(), "note deleted", [customer_id])
         db.session.commit()

@@ -102,6 +102,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
                            "attempts", "next_attempt_at", "lease_until", "claimed_by",
                            "last_status_code", "last_error", "delivered_at", "created_at",
                            "version"},
+    "access_log": {"id", "customer_id", "action", "what", "scope", "key_id", "store_id",
+                   "device_id", "at"},
     "privacy_requests": {"id", "customer_id", "kind", "status", "received_at", "due_at",
                          "completed_at", "version"},
     "webhook_attempts": {"id", "delivery_id", "subscription_id", "number", "at",
@@ -131,6 +133,7 @@ HELD: tuple[Held, ...] = (
     Held("consent_events", "consent_events", "customer_id", frozenset({"version"})),
     Held("contacts_made", "contacts", "customer_id"),
     Held("privacy_requests", "privacy_requests", "customer_id", frozenset({"version"})),
+    Held("who_accessed", "access_log", "customer_id", frozenset({"id"})),
     Held("follow_ups", "follow_ups", "customer_id", frozenset(
         {"claim_id", "claimed_by", "reported_claim_id", "reported_outcome", "version"})),
 )

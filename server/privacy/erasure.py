@@ -37,7 +37,7 @@ from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
 from server.extensions import db
 from server.notes.models import Note
-from server.privacy import datamap
+from server.privacy import access_log, datamap
 
 
 @dataclass
@@ -79,6 +79,7 @@ def erase(session: Session, actor: Actor, customer_id: uuid.UUID) -> Erasure:
         .values(status="cancelled", version=FollowUp.version + 1, updated_at=utcnow()))
     _clear(customer)
     customer.erased_at = result.erased_at
+    access_log.changed(session, actor, "erasure", [customer.id], action="erase")
     session.flush()
     for request in requests:
         changelog.record(session, "request", request)

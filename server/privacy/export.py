@@ -50,7 +50,8 @@ def _rows(session: Session, customer_id: uuid.UUID, request_ids: list) -> dict[s
             where = table.c.request_id.in_(request_ids) if request_ids else sa.false()
         else:
             where = table.c[held.owner] == customer_id
-        order = [c for c in ("ordinal", "created_at", "changed_at", "sent_at") if c in table.c]
+        order = [c for c in ("ordinal", "created_at", "changed_at", "sent_at", "at")
+                 if c in table.c]
         query = sa.select(table).where(where).order_by(*(table.c[c] for c in order))
         sections[held.section] = [
             {k: _plain(v) for k, v in row.items() if k not in held.hidden}

@@ -26,3 +26,24 @@ class PrivacyRequest(db.Model):
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class AccessEntry(db.Model):
+    """Who read, searched, exported or changed a customer's data, when, from where.
+
+    Never the data itself: the customer's id, what kind of thing was touched, and the
+    key that did it (with its store and device, for tablets).
+    """
+
+    __tablename__ = "access_log"
+    __table_args__ = (sa.Index("ix_access_log_customer_at", "customer_id", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    customer_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    action: Mapped[str] = mapped_column(sa.String(10))  # read search export change erase
+    what: Mapped[str] = mapped_column(sa.String(40))    # e.g. customer, sync pull, feed
+    scope: Mapped[str] = mapped_column(sa.String(16))
+    key_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    store_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    device_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

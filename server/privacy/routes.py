@@ -10,7 +10,7 @@ from server.core.api import Blueprint
 from server.core.fields import Timestamp
 from server.core.paging import PageArgs
 from server.extensions import db
-from server.privacy import erasure, export, requests
+from server.privacy import access_log, erasure, export, requests
 from server.stores.auth import authorized, current_actor
 
 blp = Blueprint("privacy", __name__, url_prefix="/api/v1",
@@ -43,6 +43,22 @@ class ExportOut(Schema):
     erased = fields.Bool()
     purposes = fields.Dict()
     sections = fields.Dict()
+
+
+class AccessEntryOut(Schema):
+    customer_id = fields.UUID()
+    action = fields.Str()
+    what = fields.Str()
+    scope = fields.Str()
+    key_id = fields.UUID(allow_none=True)
+    store_id = fields.UUID(allow_none=True)
+    device_id = fields.UUID(allow_none=True)
+    at = Timestamp()
+
+
+class AccessLogPage(Schema):
+    items = fields.List(fields.Nested(AccessEntryOut))
+    next = fields.Str(allow_none=True)
 
 
 class PrivacyRequestCreate(Schema):
@@ -92,12 +108,25 @@ class Export(MethodView):
         """Everything held about the customer, as JSON, or as a page a person can read
         (`?format=html`, or `Accept: text/html`)."""
         data = export.export(db.session, current_actor(), customer_id)
+        access_log.read(db.session, current_actor(), "export", "access export", [customer_id])
         wants_html = args["format"] == "html" or (
             args["format"] is None and request.accept_mimetypes.best == "text/html")
         if wants_html:
             return Response(render_template("privacy/export.html", data=data),
                             mimetype="text/html")
         return data
+
+
+@blp.route("/customers/<uuid:customer_id>/access-log")
+class AccessLog(MethodView):
+    @authorized("privacy:export")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, AccessLogPage)
+    def get(self, args, customer_id):
+        """Who read, searched, exported or changed the customer's data: newest first."""
+        items, next_token = access_log.for_customer(db.session, customer_id, args["limit"],
+                                                    args["after"])
+        return {"items": items, "next": next_token}
 
 
 @blp.route("/privacy-requests")

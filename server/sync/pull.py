@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -49,6 +49,7 @@ class Page:
     changes: list[PulledChange]
     next_cursor: str
     has_more: bool
+    customer_ids: set = field(default_factory=set)  # whose data this page carries
 
     def to_json(self) -> str:
         changes = ",".join(change.to_json() for change in self.changes)
@@ -66,7 +67,8 @@ def _store_stream(store_id, after: int) -> sa.Select:
     superseded = sa.exists().where(later.store_id == store_id, later.entity == Change.entity,
                                    later.record_id == Change.record_id, later.seq > Change.seq)
     return (sa.select(Change.seq, Change.entity, Change.record_id, Change.op, Change.version,
-                      Change.reason, sa.cast(Change.body, sa.Text).label("body"))
+                      Change.reason, Change.customer_id,
+                      sa.cast(Change.body, sa.Text).label("body"))
             .where(Change.store_id == store_id, Change.seq > after, ~superseded)
             .order_by(Change.seq))
 
@@ -112,4 +114,4 @@ def pull(session: Session, actor: Actor, token: str | None, limit: int) -> Page:
         session, lambda after: _store_stream(actor.store_id, after), token, limit)
     changes = [PulledChange(r.entity, str(r.record_id), r.op, r.version, r.reason, r.body)
                for r in rows]
-    return Page(changes, next_cursor, has_more)
+    return Page(changes, next_cursor, has_more, {r.customer_id for r in rows})

@@ -38,6 +38,7 @@ from server.core.errors import (
 )
 from server.core.versioning import changed_since
 from server.customers.models import Customer
+from server.privacy import access_log
 from server.stores.models import Store
 from server.sync.entities import RULES, EntityRules
 from server.sync.models import AppliedMutation
@@ -63,9 +64,25 @@ def push(session: Session, actor: Actor, device_id: uuid.UUID,
     parsed = [_parse(raw) for raw in mutations]
     _prefetch(session, actor, [m for m in parsed if "entity" in m])
     try:
-        return _apply_all(session, actor, parsed)
+        results = _apply_all(session, actor, parsed)
+        access_log.changed(session, actor, "sync push", _customers_changed(session, parsed,
+                                                                           results))
+        return results
     finally:
         lookups.forget(session)
+
+
+def _customers_changed(session: Session, parsed: list[dict], results: list[dict]):
+    for mutation, result in zip(parsed, results, strict=True):
+        if result.get("status") != "applied":
+            continue
+        if mutation["entity"] == "customer":
+            yield mutation["id"]
+        elif _uuid(mutation["fields"].get("customer_id")) is not None:
+            yield _uuid(mutation["fields"]["customer_id"])
+        else:
+            record = lookups.get(session, RULES[mutation["entity"]].model, mutation["id"])
+            yield getattr(record, "customer_id", None)
 
 
 # -- envelopes and the batch's lookups ---------------------------------------------

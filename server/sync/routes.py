@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from server.core.api import Blueprint
 from server.extensions import db
+from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 from server.sync import pull as pulling
 from server.sync import push as pushing
@@ -53,6 +54,7 @@ class Pull(MethodView):
         `If-None-Match` with the last ETag answers 304 when nothing has changed since.
         """
         page = pulling.pull(db.session, current_actor(), args["cursor"], args["limit"])
+        access_log.read(db.session, current_actor(), "read", "sync pull", page.customer_ids)
         headers = {"ETag": f'"{page.next_cursor}"'}
         if not page.changes and request.if_none_match.contains(page.next_cursor):
             return Response(status=304, headers=headers)
