@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from server.feed.routes import blp as feed_blp
     from server.notes.routes import blp as notes_blp
     from server.ops.routes import blp as ops_blp
+    from server.privacy.page_routes import pages as customer_pages
     from server.privacy.routes import blp as privacy_blp
     from server.stores.routes import blp as stores_blp
     from server.sync.routes import blp as sync_blp
@@ -70,6 +71,7 @@ def _register_blueprints(app: Flask, api) -> None:
                       privacy_blp, webhooks_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops_blp)
+    app.register_blueprint(customer_pages)
     app.register_blueprint(get_swaggerui_blueprint(
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": "Blackbook API v1"}))
 

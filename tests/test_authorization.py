@@ -25,7 +25,7 @@ from server.contact import followups
 from server.contact.models import FollowUp
 from server.customer_requests import service as requests
 from server.privacy import requests as privacy_requests
-from server.privacy.models import PrivacyRequest
+from server.privacy.models import AccessEntry, PrivacyRequest
 from server.stores import keys
 from server.stores.permissions import PERMISSIONS
 from server.webhooks import service as webhooks
@@ -195,6 +195,8 @@ ROWS: tuple[Row, ...] = (
         lambda ids: {}, values=lambda ids: {"customer_id": str(ids.erasable_customer_id)}),
     Row("GET", "/api/v1/customers/{customer_id}/export", "privacy:export", 200),
     Row("GET", "/api/v1/customers/{customer_id}/access-log", "privacy:export", 200),
+    Row("POST", "/api/v1/customers/{customer_id}/page-link", "customers:write", 201,
+        lambda ids: {}),
     Row("GET", "/api/v1/privacy-requests", "privacy:export", 200),
     Row("POST", "/api/v1/privacy-requests", "privacy:export", 201,
         lambda ids: {"customer_id": str(ids.customer_id), "kind": "erasure"}),
@@ -249,13 +251,15 @@ def call(client, row: Row, ids: Ids, headers: dict[str, str]):
 def change_count(session) -> tuple[int, int, int]:
     """What a write leaves behind: changes logged, follow-up tasks made or moved
     (follow-ups are the channel systems' work queue, not in the change log), webhook
-    subscriptions and deliveries, and privacy requests, made or moved (nor are they)."""
+    subscriptions and deliveries, privacy requests and access-log entries, made or moved
+    (nor are they)."""
     count = session.scalar(sa.select(sa.func.count()).select_from(Change))
     tasks = session.scalar(sa.select(sa.func.count() + sa.func.coalesce(
         sa.func.sum(FollowUp.version), 0)))
     hooks = sum(session.scalar(sa.select(sa.func.count() + sa.func.coalesce(
         sa.func.sum(model.version), 0))) for model in (WebhookSubscription, WebhookDelivery,
                                                        PrivacyRequest))
+    hooks += session.scalar(sa.select(sa.func.count()).select_from(AccessEntry))
     session.close()
     return count, tasks, hooks
 

@@ -30,11 +30,15 @@ def expected_version() -> int | None:
     return int(match.group(1)) if match else -1
 
 
+# Pages whose forms post as browsers do (application/x-www-form-urlencoded).
+HTML_FORMS = frozenset({"customer_page"})
+
+
 def require_json_body() -> None:
     """Writes must say they send JSON (anything else is a 415, not a guess), and JSON
     that parses: a body nested too deeply or with a number too long to read is a 400
     here, like any syntax error, before a view's argument parser trips over it."""
-    if request.method not in ("POST", "PUT", "PATCH"):
+    if request.method not in ("POST", "PUT", "PATCH") or request.blueprint in HTML_FORMS:
         return
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as application/json.")

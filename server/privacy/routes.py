@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import Response, current_app, render_template, request, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -10,7 +10,7 @@ from server.core.api import Blueprint
 from server.core.fields import Timestamp
 from server.core.paging import PageArgs
 from server.extensions import db
-from server.privacy import access_log, erasure, export, requests
+from server.privacy import access_log, erasure, export, requests, selfservice
 from server.stores.auth import authorized, current_actor
 
 blp = Blueprint("privacy", __name__, url_prefix="/api/v1",
@@ -115,6 +115,29 @@ class Export(MethodView):
             return Response(render_template("privacy/export.html", data=data),
                             mimetype="text/html")
         return data
+
+
+class PageLinkOut(Schema):
+    url = fields.Str(metadata={"description": "the customer's own page; show it as a QR "
+                                              "code, or send it on a channel they allowed"})
+    expires_at = Timestamp()
+
+
+@blp.route("/customers/<uuid:customer_id>/page-link")
+class PageLink(MethodView):
+    @authorized("customers:write")
+    @blp.arguments(NoFields)
+    @blp.response(201, PageLinkOut)
+    def post(self, _, customer_id):
+        """A signed link, valid two weeks, to the customer's own page: what is held, why,
+        what sharing gets them, one-click withdrawal, and their export."""
+        token, expires_at = selfservice.make_token(current_app.config["SECRET_KEY"],
+                                                   db.session, customer_id)
+        access_log.changed(db.session, current_actor(), "own page link", [customer_id],
+                           action="export")
+        db.session.commit()
+        return {"url": url_for("customer_page.show", token=token, _external=True),
+                "expires_at": expires_at}, 201
 
 
 @blp.route("/customers/<uuid:customer_id>/access-log")
