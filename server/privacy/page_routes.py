@@ -10,7 +10,7 @@ from server.consent.purposes import PURPOSES
 from server.consent.schemas import CONSENT_CHANNELS
 from server.core.errors import BlackbookError
 from server.extensions import db
-from server.privacy import export, selfservice
+from server.privacy import access_log, export, selfservice
 
 pages = Blueprint("customer_page", __name__, url_prefix="/me", template_folder="templates")
 
@@ -58,8 +58,8 @@ def download(token: str):
     try:
         customer = selfservice.customer_of(_secret(), db.session, token)
         data = export.export(db.session, selfservice.CUSTOMER, customer.id)
-        selfservice.access_log.read(db.session, selfservice.CUSTOMER, "export",
-                                    "own export", [customer.id])
+        access_log.read(db.session, selfservice.CUSTOMER, "export", "own export",
+                        [customer.id])
     except BlackbookError as error:
         return _failed(error)
     return Response(json.dumps(data, indent=2, ensure_ascii=False),
