@@ -6,10 +6,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from server.privacy import erasure
-from tests.factories import make_notice
+from server.webhooks import service as webhooks
+from server.webhooks.models import WebhookDelivery
+from tests.factories import ADMIN, make_notice
 from tests.sync.helpers import mutation, pull_all, push
 
 EMAIL, PHONE, FAMILY = "wilhelmina.quarrie@example.com", "+447400123456", "Quarrie"
@@ -19,7 +22,11 @@ SECRETS = [EMAIL, PHONE, FAMILY, "Wilhelmina", NOTE, ASK, "7400123456"]
 
 @pytest.fixture
 def captured(client, session, world):
-    """Captured offline on store A's tablet, then looked up and added to on store B's."""
+    """Captured offline on store A's tablet, then looked up and added to on store B's,
+    with a webhook receiver subscribed to everything (its deliveries are in the outbox)."""
+    webhooks.create(session, ADMIN, {"url": "https://crm.example.com/hooks", "events": ["*"]},
+                    master_key="test", default_max_attempts=3)
+    session.commit()
     notice = make_notice(session)
     customer = mutation("customer", fields={"given_name": "Wilhelmina", "family_name": FAMILY,
                                             "email": EMAIL, "phone": PHONE})
@@ -80,6 +87,10 @@ def test_erasure_reaches_every_copy(client, session, world, captured):
     assert {"entity": "customer", "id": captured["id"], "op": "delete",
             "version": feed[-1]["version"], "reason": "erased"} in feed
     assert not any(secret in str(feed) for secret in SECRETS)
+    # Webhook receivers got ids only, and are told of the erasure.
+    session.close()
+    events = {d.event for d in session.scalars(sa.select(WebhookDelivery))}
+    assert {"customer.changed", "note.changed", "customer.erased"} <= events
     assert client.get(f"/api/v1/customers/{captured['id']}/contact-decision",
                       query_string={"purpose": "marketing", "channel": "email"},
                       headers=world.headers("crm")).json["allowed"] is False
