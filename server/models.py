@@ -6,13 +6,13 @@ from server.contact.models import Contact, FollowUp, Suppression
 from server.customer_requests.models import CustomerRequest, StatusChange
 from server.customers.models import Customer
 from server.notes.models import Note
-from server.privacy.models import AccessEntry, PrivacyRequest
+from server.privacy.models import AccessEntry, ErasurePropagation, PrivacyRequest
 from server.stores.models import ApiKey, Associate, Device, Store
 from server.sync.models import AppliedMutation
 from server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = ["AccessEntry", "ApiKey", "AppliedMutation", "Associate", "Change", "ChangeCounter",
            "ChangeRetention", "ConsentEvent", "ConsentState", "Contact", "Customer",
-           "CustomerRequest", "Device", "FollowUp", "Note", "Notice", "PrivacyRequest",
-           "StatusChange", "Store", "StoreCustomer", "Suppression", "WebhookAttempt",
-           "WebhookDelivery", "WebhookSubscription"]
+           "CustomerRequest", "Device", "ErasurePropagation", "FollowUp", "Note", "Notice",
+           "PrivacyRequest", "StatusChange", "Store", "StoreCustomer", "Suppression",
+           "WebhookAttempt", "WebhookDelivery", "WebhookSubscription"]

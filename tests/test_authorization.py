@@ -24,8 +24,9 @@ from server.changelog.models import Change
 from server.contact import followups
 from server.contact.models import FollowUp
 from server.customer_requests import service as requests
+from server.privacy import erasure
 from server.privacy import requests as privacy_requests
-from server.privacy.models import AccessEntry, PrivacyRequest
+from server.privacy.models import AccessEntry, ErasurePropagation, PrivacyRequest
 from server.stores import keys
 from server.stores.permissions import PERMISSIONS
 from server.webhooks import service as webhooks
@@ -65,6 +66,7 @@ class Ids:
     webhook_id: uuid.UUID  # subscribed to everything before the records above were made
     privacy_request_id: uuid.UUID  # an access request for the customer
     erasable_customer_id: uuid.UUID  # with a request and a note, for the erasure endpoint
+    erased_customer_id: uuid.UUID  # erased already: the CRM acknowledges it
 
     def path_values(self) -> dict[str, str]:
         return {"store_id": str(self.store_id), "customer_id": str(self.customer_id),
@@ -92,13 +94,15 @@ def make_ids(session, world: World) -> Ids:
     [task] = followups.claim(session, keys.authenticate(session, world.tokens["channel"]),
                              1, 60)
     access = privacy_requests.receive(session, ADMIN, customer.id, "access")
+    erased = make_customer(session, world.tablet_a.actor, given_name="Ezra")
+    erasure.erase(session, ADMIN, erased.id)
     erasable = make_customer(session, world.tablet_a.actor, given_name="Erin")
     make_note(session, world.tablet_a.actor, erasable,
               request_id=make_request(session, world.tablet_a.actor, erasable).id)
     session.commit()
     return Ids(world.store_a.id, world.store_b.id, customer.id, request.id, note.id,
                world.tablet_a.actor.device_id, other.id, notice.id, task["id"],
-               task["claim_id"], hook.id, access.id, erasable.id)
+               task["claim_id"], hook.id, access.id, erasable.id, erased.id)
 
 
 def _push_body(ids: Ids) -> dict[str, Any]:
@@ -195,6 +199,9 @@ ROWS: tuple[Row, ...] = (
         lambda ids: {}, values=lambda ids: {"customer_id": str(ids.erasable_customer_id)}),
     Row("GET", "/api/v1/customers/{customer_id}/export", "privacy:export", 200),
     Row("GET", "/api/v1/customers/{customer_id}/access-log", "privacy:export", 200),
+    Row("GET", "/api/v1/erasures", "privacy:export", 200),
+    Row("POST", "/api/v1/customers/{customer_id}/erasure/ack", "feed:read", 200,
+        lambda ids: {}, values=lambda ids: {"customer_id": str(ids.erased_customer_id)}),
     Row("POST", "/api/v1/customers/{customer_id}/page-link", "customers:write", 201,
         lambda ids: {}),
     Row("GET", "/api/v1/privacy-requests", "privacy:export", 200),
@@ -260,6 +267,8 @@ def change_count(session) -> tuple[int, int, int]:
         sa.func.sum(model.version), 0))) for model in (WebhookSubscription, WebhookDelivery,
                                                        PrivacyRequest))
     hooks += session.scalar(sa.select(sa.func.count()).select_from(AccessEntry))
+    hooks += session.scalar(sa.select(sa.func.count()).select_from(ErasurePropagation).where(
+        ErasurePropagation.acknowledged_at.is_not(None)))
     session.close()
     return count, tasks, hooks
 

@@ -96,6 +96,7 @@ NOT_VERSIONED = {"/api/v1/customers/{customer_id}/consents",
                  # a customer's right, carried out whatever version anyone last read
                  "/api/v1/customers/{customer_id}/erasure",
                  "/api/v1/customers/{customer_id}/page-link",  # makes a link, edits nothing
+                 "/api/v1/customers/{customer_id}/erasure/ack",  # a fact, not an edit
                  "/api/v1/privacy-requests/{privacy_request_id}/complete"}
 
 

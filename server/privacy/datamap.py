@@ -104,6 +104,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
                            "version"},
     "access_log": {"id", "customer_id", "action", "what", "scope", "key_id", "store_id",
                    "device_id", "at"},
+    "erasure_propagation": {"id", "customer_id", "system", "created_at",
+                            "acknowledged_at"},
     "privacy_requests": {"id", "customer_id", "kind", "status", "received_at", "due_at",
                          "completed_at", "version"},
     "webhook_attempts": {"id", "delivery_id", "subscription_id", "number", "at",
@@ -139,6 +141,7 @@ HELD: tuple[Held, ...] = (
 )
 # Tables that name a customer but hold nothing an export adds: why, for each.
 NOT_EXPORTED = {
+    "erasure_propagation": "exists only once the customer is erased: ids and systems",
     "changes": "copies of the records above, as they were at each change",
     "consent_state": "derived from the consent events (the export shows the state too)",
     "store_customers": "which stores' tablets hold the customer: shown as 'stores'",

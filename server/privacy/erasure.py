@@ -37,7 +37,7 @@ from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
 from server.extensions import db
 from server.notes.models import Note
-from server.privacy import access_log, datamap
+from server.privacy import access_log, datamap, propagation
 
 
 @dataclass
@@ -80,6 +80,7 @@ def erase(session: Session, actor: Actor, customer_id: uuid.UUID) -> Erasure:
     _clear(customer)
     customer.erased_at = result.erased_at
     access_log.changed(session, actor, "erasure", [customer.id], action="erase")
+    propagation.open_for(session, customer.id)
     session.flush()
     for request in requests:
         changelog.record(session, "request", request)

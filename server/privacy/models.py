@@ -47,3 +47,20 @@ class AccessEntry(db.Model):
     store_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     device_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ErasurePropagation(db.Model):
+    """One downstream system that must apply an erasure, until it says it has: the CRM
+    (acknowledging through the API) and each webhook subscriber (by taking the
+    `customer.erased` delivery with a 2xx)."""
+
+    __tablename__ = "erasure_propagation"
+    __table_args__ = (sa.UniqueConstraint("customer_id", "system",
+                                          name="uq_erasure_propagation_customer_system"),
+                      sa.Index("ix_erasure_propagation_pending", "acknowledged_at"))
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    customer_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    system: Mapped[str] = mapped_column(sa.String(80))  # "crm", "webhook <subscription>"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,7 +10,7 @@ from server.core.api import Blueprint
 from server.core.fields import Timestamp
 from server.core.paging import PageArgs
 from server.extensions import db
-from server.privacy import access_log, erasure, export, requests, selfservice
+from server.privacy import access_log, erasure, export, propagation, requests, selfservice
 from server.stores.auth import authorized, current_actor
 
 blp = Blueprint("privacy", __name__, url_prefix="/api/v1",
@@ -138,6 +138,45 @@ class PageLink(MethodView):
         db.session.commit()
         return {"url": url_for("customer_page.show", token=token, _external=True),
                 "expires_at": expires_at}, 201
+
+
+class PropagationOut(Schema):
+    customer_id = fields.UUID()
+    system = fields.Str(metadata={"description": "crm, or webhook <subscription id>"})
+    created_at = Timestamp()
+    acknowledged_at = Timestamp(allow_none=True)
+
+
+class PropagationArgs(Schema):
+    pending = fields.Bool(load_default=None)
+    limit = fields.Int(load_default=200, validate=validate.Range(1, 1000))
+
+
+class PropagationList(Schema):
+    items = fields.List(fields.Nested(PropagationOut))
+
+
+@blp.route("/customers/<uuid:customer_id>/erasure/ack")
+class AcknowledgeErasure(MethodView):
+    @authorized("feed:read")
+    @blp.arguments(NoFields)
+    @blp.response(200, PropagationOut)
+    def post(self, _, customer_id):
+        """The CRM says it has erased this customer too (after the feed's tombstone)."""
+        record = propagation.acknowledge(db.session, customer_id, propagation.CRM)
+        db.session.commit()
+        return record
+
+
+@blp.route("/erasures")
+class Erasures(MethodView):
+    @authorized("privacy:export")
+    @blp.arguments(PropagationArgs, location="query")
+    @blp.response(200, PropagationList)
+    def get(self, args):
+        """Every erasure's downstream systems, oldest first; `pending=true`: those that
+        have not yet said they applied it."""
+        return {"items": propagation.listing(db.session, args["pending"], args["limit"])}
 
 
 @blp.route("/customers/<uuid:customer_id>/access-log")
