@@ -12,16 +12,8 @@ from sqlalchemy.orm import Session
 from server.contact import policy, subject
 from server.contact.policy import Context, Decision
 from server.core.actor import Actor
-from server.core.errors import NotFound
 from server.core.types import utcnow
-from server.customers.models import Customer
-
-
-def _customer(session: Session, customer_id: uuid.UUID) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound("No such customer.")
-    return customer
+from server.customers import service as customers
 
 
 def context_of(args: dict[str, Any]) -> Context:
@@ -31,14 +23,14 @@ def context_of(args: dict[str, Any]) -> Context:
 
 def decision(session: Session, actor: Actor, customer_id: uuid.UUID, purpose: str,
              channel: str, context: Context, now: datetime | None = None) -> Decision:
-    customer = _customer(session, customer_id)
+    customer = customers.get(session, actor, customer_id)
     return policy.decide(subject.load(session, customer, context), purpose, channel,
                          now or utcnow(), context)
 
 
 def options(session: Session, actor: Actor, customer_id: uuid.UUID, purpose: str,
             context: Context, now: datetime | None = None) -> dict[str, Any]:
-    customer = _customer(session, customer_id)
+    customer = customers.get(session, actor, customer_id)
     ranked = policy.options(subject.load(session, customer, context), purpose,
                             now or utcnow(), context)
     best = next((d.channel for d in ranked if d.allowed), None)

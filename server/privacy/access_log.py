@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 
 from server.core import paging
 from server.core.actor import Actor
-from server.core.errors import NotFound
 from server.core.types import utcnow
-from server.customers.models import Customer
+from server.customers import service as customers
 from server.privacy.models import AccessEntry
 
 ACTIONS = ("read", "search", "export", "change", "erase")
@@ -51,11 +50,10 @@ def changed(session: Session, actor: Actor, what: str,
         session.execute(sa.insert(AccessEntry), rows)
 
 
-def for_customer(session: Session, customer_id: uuid.UUID, limit: int,
+def for_customer(session: Session, actor: Actor, customer_id: uuid.UUID, limit: int,
                  after: str | None) -> tuple[list[AccessEntry], str | None]:
     """Newest first."""
-    if session.get(Customer, customer_id) is None:
-        raise NotFound("No such customer.")
+    customers.get(session, actor, customer_id)
     query = sa.select(AccessEntry).where(AccessEntry.customer_id == customer_id)
     last = paging.decode(after, (paging.aware_time, uuid.UUID))
     if last is not None:

@@ -186,8 +186,8 @@ class AccessLog(MethodView):
     @blp.response(200, AccessLogPage)
     def get(self, args, customer_id):
         """Who read, searched, exported or changed the customer's data: newest first."""
-        items, next_token = access_log.for_customer(db.session, customer_id, args["limit"],
-                                                    args["after"])
+        items, next_token = access_log.for_customer(db.session, current_actor(), customer_id,
+                                                    args["limit"], args["after"])
         return {"items": items, "next": next_token}
 
 
