@@ -23,8 +23,8 @@ REQUEST_TYPES = ("back_in_stock", "special_order", "hold", "alteration", "appoin
 REQUEST_STATUSES = ("open", "in_progress", "ready", "fulfilled", "cancelled", "expired")
 CUSTOMER_FIELDS = frozenset({"given_name", "family_name", "email", "phone", "postal_address",
                              "preferences"})
-REQUEST_FIELDS = frozenset({"type", "sku", "description", "size", "colour", "quantity",
-                            "due_date", "notify_channels"})
+REQUEST_FIELDS = frozenset({"type", "sku", "description", "size", "colour", "category",
+                            "quantity", "due_date", "notify_channels"})
 CONSENT_CHANNELS = ("email", "sms", "post", "phone", "push", "all")
 CONSENT_ACTIONS = ("grant", "withdraw", "deny", "object")
 PURPOSE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")

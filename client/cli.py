@@ -67,6 +67,7 @@ def _arg(*names: str, **options: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
 
 _CUSTOMER = [_arg("--family-name"), _arg("--email"), _arg("--phone")]
 _REQUEST = [_arg("--sku"), _arg("--description"), _arg("--size"), _arg("--colour"),
+            _arg("--category"),
             _arg("--due-date", help="YYYY-MM-DD"), _arg("--quantity", type=int),
             _arg("--notify", dest="notify_channels", type=_channels,
                  help="channels for news of this request, e.g. sms,email")]

@@ -60,14 +60,14 @@ def customer_pick(args: argparse.Namespace, out: Output) -> int | None:
 
 def request_add(args: argparse.Namespace, out: Output) -> int | None:
     with _open(args) as tablet:
-        fields = _present(args, "sku", "description", "size", "colour", "quantity",
+        fields = _present(args, "sku", "description", "size", "colour", "category", "quantity",
                           "due_date", "notify_channels")
         out.line(tablet.capture.request(args.customer, args.type, **fields).record_id)
 
 
 def request_edit(args: argparse.Namespace, out: Output) -> int | None:
     with _open(args) as tablet:
-        fields = _present(args, "sku", "description", "size", "colour", "quantity",
+        fields = _present(args, "sku", "description", "size", "colour", "category", "quantity",
                           "due_date", "notify_channels")
         out.line(tablet.capture.edit_request(args.id, **fields).mutation_id)
 

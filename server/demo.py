@@ -28,12 +28,12 @@ STORES = [
 PEOPLE = [("Amelia", "Hughes"), ("Oliver", "Patel"), ("Zoë", "Martin"), ("Noah", "Clarke"),
           ("Chloé", "Dubois"), ("Isla", "Wright"), ("Hugo", "Lefèvre"), ("Maya", "Singh")]
 PHONES = {"GB": "07911 123{:03d}", "FR": "06 12 34 5{:03d}"}
-ASKS = [("back_in_stock", "BT-3801", "Chelsea boot, tan", "38", "tan"),
-        ("special_order", "CT-2210", "Wool overcoat", "M", "navy"),
-        ("hold", "DR-0912", "Linen dress", "10", "sage"),
-        ("alteration", None, "Shorten trousers by 2 cm", "32", "charcoal"),
-        ("call_back", None, "Call when the spring knitwear arrives", None, None),
-        ("back_in_stock", "SN-4411", "Canvas trainers", "42", "white")]
+ASKS = [("back_in_stock", "BT-3801", "Chelsea boot, tan", "38", "tan", "shoes"),
+        ("special_order", "CT-2210", "Wool overcoat", "M", "navy", "coats"),
+        ("hold", "DR-0912", "Linen dress", "10", "sage", "dresses"),
+        ("alteration", None, "Shorten trousers by 2 cm", "32", "charcoal", "trousers"),
+        ("call_back", None, "Call when the spring knitwear arrives", None, None, "knitwear"),
+        ("back_in_stock", "SN-4411", "Canvas trainers", "42", "white", "shoes")]
 
 
 def seed(session: Session, rng: random.Random | None = None) -> dict[str, Store]:
@@ -85,10 +85,11 @@ def _seed_store(session: Session, store: Store, rng: random.Random, n: int, offe
             "phone": PHONES[store.country].format(n * 10 + i),
             "preferences": {"sizes": ["M"], "preferred_channels": ["sms", "email"]},
             "captured_by": f"A-{101 + n}"})
-        for kind, sku, description, size, colour in rng.sample(ASKS, 2):
+        for kind, sku, description, size, colour, category in rng.sample(ASKS, 2):
             requests.create(session, actor, {
                 "customer_id": customer.id, "type": kind, "sku": sku,
                 "description": description, "size": size, "colour": colour,
+                "category": category,
                 "due_date": date.today() + timedelta(days=rng.randint(-5, 20)),
                 "notify_channels": ["sms"], "captured_by": f"A-{101 + n}"})
         notes.create(session, actor, {"customer_id": customer.id,

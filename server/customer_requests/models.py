@@ -29,6 +29,7 @@ class CustomerRequest(db.Model):
     description: Mapped[str | None] = mapped_column(sa.String(500))
     size: Mapped[str | None] = mapped_column(sa.String(32))
     colour: Mapped[str | None] = mapped_column(sa.String(40))
+    category: Mapped[str | None] = mapped_column(sa.String(40))  # e.g. "shoes": demand by kind
     quantity: Mapped[int] = mapped_column(sa.Integer, default=1)
     due_date: Mapped[date | None] = mapped_column(sa.Date)
     notify_channels: Mapped[list] = mapped_column(sa.JSON, default=list)

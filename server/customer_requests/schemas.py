@@ -19,6 +19,7 @@ class RequestFields(Schema):
     description = Text(max_length=500, allow_none=True)
     size = Text(max_length=32, allow_none=True)
     colour = Text(max_length=40, allow_none=True)
+    category = Text(max_length=40, allow_none=True)
     quantity = WholeNumber(validate=validate.Range(1, 999))
     due_date = fields.Date(allow_none=True)
     notify_channels = channel_list
@@ -72,6 +73,7 @@ class RequestOut(Schema):
     description = fields.Str(allow_none=True)
     size = fields.Str(allow_none=True)
     colour = fields.Str(allow_none=True)
+    category = fields.Str(allow_none=True)
     quantity = fields.Int()
     due_date = fields.Date(allow_none=True)
     notify_channels = fields.List(fields.Str())

@@ -59,6 +59,8 @@ PERSONAL: dict[tuple[str, str], Personal] = {
     ("notes", "captured_by"): Personal("staff", "identity"),
     ("consent_events", "captured_by"): Personal("staff", "identity"),
     ("request_status_changes", "changed_by"): Personal("staff", "identity"),
+    ("users", "email"): Personal("staff", "identity"),
+    ("users", "display_name"): Personal("staff", "identity"),
 }
 
 # Columns that hold no personal data (ids, states, product data, times, keys' digests).
@@ -83,8 +85,9 @@ NOT_PERSONAL: dict[str, set[str]] = {
                        "received_at", "expires_at", "version"},
     "consent_state": {"customer_id", "purpose", "channel", "event_id"},
     "requests": {"id", "customer_id", "store_id", "type", "status", "status_reason", "sku",
-                 "size", "colour", "quantity", "due_date", "notify_channels", "captured_at",
-                 "created_at", "updated_at", "closed_at", "version", "field_versions"},
+                 "size", "colour", "category", "quantity", "due_date", "notify_channels",
+                 "captured_at", "created_at", "updated_at", "closed_at", "version",
+                 "field_versions"},
     "store_customers": {"store_id", "customer_id", "since"},
     "notes": {"id", "customer_id", "request_id", "store_id", "sensitive", "captured_at",
               "created_at", "updated_at", "version", "field_versions"},
@@ -106,6 +109,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
                    "device_id", "at"},
     "erasure_propagation": {"id", "customer_id", "system", "created_at",
                             "acknowledged_at"},
+    "users": {"id", "role", "store_id", "password_hash", "session_epoch", "failed_logins",
+              "locked_until", "last_login_at", "disabled_at", "created_at"},
     "privacy_requests": {"id", "customer_id", "kind", "status", "received_at", "due_at",
                          "completed_at", "version"},
     "webhook_attempts": {"id", "delivery_id", "subscription_id", "number", "at",

@@ -1,0 +1,1 @@
+"""The head-office dashboard: people (not keys) in a browser — users, roles, pages."""
