@@ -17,6 +17,9 @@ BLACKBOOK_WEBHOOK_BACKOFF       first retry delay in seconds; doubled per attemp
 BLACKBOOK_SENSITIVE_LEXICON  a JSON lexicon extending (or, with "replace": true,
                      replacing) the note scanner's default; format in
                      server/notes/sensitive.py. Default: none.
+BLACKBOOK_SECURE_COOKIES  1: the dashboard's session cookie is sent over HTTPS only
+                     (production behind TLS). Default: 0, so the embedded default
+                     works on http://127.0.0.1.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ def from_environment() -> dict:
         "SECRET_KEY": os.environ.get("BLACKBOOK_SECRET_KEY") or _instance_secret_key(),
         "WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("BLACKBOOK_WEBHOOK_MAX_ATTEMPTS", 8)),
         "WEBHOOK_BACKOFF_SECONDS": float(os.environ.get("BLACKBOOK_WEBHOOK_BACKOFF", 60)),
+        "SESSION_COOKIE_SECURE": os.environ.get("BLACKBOOK_SECURE_COOKIES", "0") == "1",
     }
 
 
@@ -82,4 +86,10 @@ API_SETTINGS = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "JSON_SORT_KEYS": False,
+    # The dashboard's session: a signed cookie scripts cannot read, not sent on
+    # cross-site posts, ending after a working day.
+    "SESSION_COOKIE_NAME": "blackbook_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
 }

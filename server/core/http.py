@@ -31,7 +31,7 @@ def expected_version() -> int | None:
 
 
 # Pages whose forms post as browsers do (application/x-www-form-urlencoded).
-HTML_FORMS = frozenset({"customer_page"})
+HTML_FORMS = frozenset({"customer_page", "dashboard"})
 
 
 def require_json_body() -> None:

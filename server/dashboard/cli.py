@@ -1,0 +1,66 @@
+"""`flask users …`: the operator creates the dashboard's people. Passwords are typed at
+a hidden prompt (or read from stdin), never given as an argument (shell history)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from server.core.errors import BlackbookError
+from server.dashboard import users
+from server.dashboard.models import ROLES, User
+from server.extensions import db
+
+users_cli = click.Group("users", help="Create and manage dashboard users.")
+
+
+def _run(action):
+    try:
+        result = action()
+        db.session.commit()
+        return result
+    except BlackbookError as error:
+        db.session.rollback()
+        details = f" {error.errors}" if error.errors else ""
+        raise click.ClickException(f"{error.detail}{details}") from None
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--store", "store_code", default=None, help="store code (store managers)")
+@click.password_option(prompt="Password (12 characters or more)")
+@with_appcontext
+def create(email, display_name, role, store_code, password):
+    user = _run(lambda: users.create(db.session, email, display_name, role, password,
+                                     store_code))
+    click.echo(f"user {user.email} created ({user.role})")
+
+
+@users_cli.command("password")
+@click.argument("email")
+@click.password_option(prompt="New password")
+@with_appcontext
+def password(email, password):
+    _run(lambda: users.set_password(db.session, users.by_email(db.session, email), password))
+    click.echo("password changed; every session of this user has ended")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+@with_appcontext
+def disable(email):
+    def act():
+        user = users.by_email(db.session, email)
+        users.disable(user)
+    _run(act)
+    click.echo("user disabled")
+
+
+@users_cli.command("list")
+@with_appcontext
+def list_users():
+    for user in db.session.scalars(db.select(User).order_by(User.email)):
+        state = "disabled" if user.disabled_at else "active"
+        click.echo(f"{user.email}\t{user.role}\t{state}\t{user.display_name}")

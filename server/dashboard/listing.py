@@ -1,0 +1,147 @@
+"""Requests across stores: the filtered, sorted, keyset-paged list and its CSV stream.
+
+Rows are plain tuples from one SELECT (no ORM objects): a page is 50 rows out of
+millions, and the export streams every match in batches without holding them all.
+The list names no customer: what was asked for, where, when, by whom at the counter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.core import paging
+from server.core.types import utcnow
+from server.customer_requests.lifecycle import CLOSED, STATUSES
+from server.customer_requests.models import CustomerRequest as R
+from server.stores.models import Store
+
+OPEN = tuple(s for s in STATUSES if s not in CLOSED)
+COLUMNS = (R.id, Store.code.label("store"), R.type, R.status, R.status_reason, R.sku,
+           R.description, R.size, R.colour, R.category, R.quantity, R.due_date,
+           R.captured_by, R.created_at, R.updated_at)
+PAGE = 50
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _due(due: str | None, today: date) -> list[sa.ColumnElement]:
+    if due == "today":
+        return [R.due_date == today, R.status.in_(OPEN)]
+    if due == "overdue":
+        return [R.due_date < today, R.status.in_(OPEN)]
+    if due == "this_week":
+        return [R.due_date.between(today, today + timedelta(days=6)), R.status.in_(OPEN)]
+    if due == "none":
+        return [R.due_date.is_(None)]
+    return []
+
+
+def _age(args: dict[str, Any], now: datetime) -> list[sa.ColumnElement]:
+    clauses = []
+    if args.get("min_age") is not None:
+        clauses.append(R.created_at <= now - timedelta(days=args["min_age"]))
+    if args.get("max_age") is not None:
+        clauses.append(R.created_at > now - timedelta(days=args["max_age"] + 1))
+    return clauses
+
+
+def _text(q: str | None) -> list[sa.ColumnElement]:
+    if not q:
+        return []
+    pattern = _like(q)
+    return [sa.or_(*(sa.func.lower(column).like(pattern, escape="\\")
+                     for column in (R.sku, R.category, R.description)))]
+
+
+def _stores(stores: list[uuid.UUID] | None, args: dict[str, Any]) -> list[sa.ColumnElement]:
+    clauses = [] if stores is None else [R.store_id.in_(stores)]
+    if args.get("store"):
+        clauses.append(Store.code == args["store"])
+    if args.get("region"):
+        clauses.append(Store.region == args["region"])
+    return clauses
+
+
+def filters(stores: list[uuid.UUID] | None, args: dict[str, Any],
+            now: datetime) -> list[sa.ColumnElement]:
+    """`stores` is what the user may see (None: every store); `args` the list filters."""
+    clauses = _stores(stores, args) + _due(args.get("due"), now.date())
+    clauses += _age(args, now) + _text(args.get("q"))
+    if args.get("type"):
+        clauses.append(R.type.in_(args["type"]))
+    if args.get("status"):
+        clauses.append(R.status.in_(args["status"]))
+    if args.get("associate"):
+        clauses.append(R.captured_by == args["associate"])
+    return clauses
+
+
+def _base(stores, args, now) -> sa.Select:
+    return sa.select(*COLUMNS).join(Store, Store.id == R.store_id).where(
+        *filters(stores, args, now))
+
+
+def _maybe_date(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _by_created(query: sa.Select, descending: bool, after: str | None,
+                limit: int, session: Session) -> tuple[list, str | None]:
+    key = sa.tuple_(R.created_at, R.id)
+    last = paging.decode(after, (paging.aware_time, uuid.UUID))
+    if last is not None:
+        query = query.where(key < tuple(last) if descending else key > tuple(last))
+    order = (R.created_at.desc(), R.id.desc()) if descending else (R.created_at, R.id)
+    rows = session.execute(query.order_by(*order).limit(limit + 1)).all()
+    return paging.page(rows, limit, lambda r: [r.created_at.isoformat(), str(r.id)])
+
+
+def _by_due(query: sa.Select, after: str | None, limit: int,
+            session: Session) -> tuple[list, str | None]:
+    """Due date first, soonest first; requests with no due date after all the others."""
+    phase, due, last_id = paging.decode(after, (str, _maybe_date, uuid.UUID)) or ("d", None, None)
+    rows = []
+    if phase == "d":
+        dated = query.where(R.due_date.is_not(None))
+        if last_id is not None:
+            dated = dated.where(sa.tuple_(R.due_date, R.id) > (due, last_id))
+        rows = session.execute(dated.order_by(R.due_date, R.id).limit(limit + 1)).all()
+        last_id = None
+    if len(rows) <= limit:
+        undated = query.where(R.due_date.is_(None))
+        if last_id is not None:
+            undated = undated.where(R.id > last_id)
+        rows += session.execute(undated.order_by(R.id).limit(limit + 1 - len(rows))).all()
+    return paging.page(rows, limit, lambda r: ["d" if r.due_date else "n",
+                                               r.due_date.isoformat() if r.due_date else "",
+                                               str(r.id)])
+
+
+def page(session: Session, stores: list[uuid.UUID] | None, args: dict[str, Any],
+         limit: int = PAGE, now: datetime | None = None) -> tuple[list, str | None]:
+    """One page of rows and the token of the next page (None on the last)."""
+    query = _base(stores, args, now or utcnow())
+    if args.get("sort") == "due":
+        return _by_due(query, args.get("after"), limit, session)
+    return _by_created(query, args.get("sort", "newest") != "oldest", args.get("after"),
+                       limit, session)
+
+
+def stream(session: Session, stores: list[uuid.UUID] | None, args: dict[str, Any],
+           now: datetime | None = None, batch: int = 1000) -> Iterator[Any]:
+    """Every matching row in the list's order, fetched `batch` at a time."""
+    after = None
+    while True:
+        rows, after = page(session, stores, args | {"after": after}, batch, now)
+        yield from rows
+        if after is None:
+            return

@@ -1,0 +1,82 @@
+"""A request as head office sees it, its status changes, and a store's calls for today.
+
+Every page that shows a customer writes the access log, by user. Notes flagged
+sensitive are shown as withheld unless the role may read them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.contact import service as contact
+from server.contact.policy import Context
+from server.core.errors import NotFound
+from server.customer_requests import service as customer_requests
+from server.customer_requests.models import CustomerRequest
+from server.customers.models import Customer
+from server.dashboard import roles
+from server.dashboard.models import User
+from server.notes.models import Note
+from server.privacy import access_log
+from server.stores.models import Store
+
+UPDATES = "service.request_update"
+
+
+@dataclass
+class NoteView:
+    body: str | None  # None: withheld from this role
+    categories: list[str]
+    captured_by: str | None
+    captured_at: datetime | None
+
+
+def _request(session: Session, user: User, request_id: uuid.UUID) -> CustomerRequest:
+    record = session.get(CustomerRequest, request_id)
+    if record is None:
+        raise NotFound("No such request.")
+    roles.require_store(user, record.store_id)
+    return record
+
+
+def _notes(session: Session, user: User, record: CustomerRequest) -> list[NoteView]:
+    found = session.scalars(sa.select(Note).where(
+        Note.customer_id == record.customer_id, Note.store_id == record.store_id,
+        sa.or_(Note.request_id == record.id, Note.request_id.is_(None)))
+        .order_by(Note.created_at))
+    readable = roles.may_read_sensitive(user)
+    return [NoteView(note.body if readable or not note.sensitive else None,
+                     list(note.sensitive_categories or ()), note.captured_by, note.captured_at)
+            for note in found]
+
+
+def _options(session: Session, user: User, customer: Customer,
+             record: CustomerRequest) -> dict[str, Any] | None:
+    if customer.erased_at is not None:
+        return None
+    return contact.options(session, roles.actor_of(user), customer.id, UPDATES,
+                           Context(request_id=record.id))
+
+
+def detail(session: Session, user: User, request_id: uuid.UUID) -> dict[str, Any]:
+    record = _request(session, user, request_id)
+    customer = session.get(Customer, record.customer_id)
+    access_log.read(session, roles.actor_of(user), "read", "dashboard request", [customer.id])
+    return {"record": record, "store": session.get(Store, record.store_id),
+            "customer": customer, "notes": _notes(session, user, record),
+            "contact": _options(session, user, customer, record)}
+
+
+def change_status(session: Session, user: User, request_id: uuid.UUID, status: str,
+                  reason: str | None, version: int) -> CustomerRequest:
+    """The lifecycle's rules and follow-ups, as from a tablet; the caller commits."""
+    roles.require_status_change(user)
+    record = _request(session, user, request_id)
+    return customer_requests.transition(session, roles.actor_of(user), record.id, status,
+                                        reason, user.display_name[:32], version)
