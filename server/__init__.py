@@ -57,6 +57,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from server.contact.routes import followups_blp, policy_blp
     from server.customer_requests.routes import blp as requests_blp
     from server.customers.routes import blp as customers_blp
+    from server.dashboard.routes import bp as dashboard_pages
     from server.feed.routes import blp as feed_blp
     from server.notes.routes import blp as notes_blp
     from server.ops.routes import blp as ops_blp
@@ -72,6 +73,7 @@ def _register_blueprints(app: Flask, api) -> None:
         api.register_blueprint(blueprint)
     app.register_blueprint(ops_blp)
     app.register_blueprint(customer_pages)
+    app.register_blueprint(dashboard_pages)
     app.register_blueprint(get_swaggerui_blueprint(
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": "Blackbook API v1"}))
 
@@ -79,6 +81,7 @@ def _register_blueprints(app: Flask, api) -> None:
 def _register_commands(app: Flask) -> None:
     from server.changelog.cli import changes_cli
     from server.consent.cli import notices_cli
+    from server.dashboard.cli import users_cli
     from server.demo import demo_cli
     from server.notes.cli import notes_cli
     from server.privacy.cli import privacy_cli
@@ -86,5 +89,5 @@ def _register_commands(app: Flask) -> None:
     from server.webhooks.cli import webhooks_cli
 
     for group in (stores_cli, keys_cli, associates_cli, demo_cli, changes_cli,
-                  notices_cli, notes_cli, privacy_cli, webhooks_cli):
+                  notices_cli, notes_cli, privacy_cli, webhooks_cli, users_cli):
         app.cli.add_command(group)
