@@ -16,6 +16,7 @@ from server.core import database, problems
 from server.core.api import make_api
 from server.core.http import require_json_body
 from server.core.json import SafeJSONProvider
+from server.dashboard import search
 from server.extensions import db, end_request_session, migrate
 from server.notes import sensitive
 from server.ops import request_log
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         database.configure(db.engine)
     changelog.install(FlaskSqlSession)
+    search.install()  # the requests' trigram index, for databases made from the models
     migrate.init_app(app, db, directory=MIGRATIONS)
     api = make_api(app)
     problems.register(app)

@@ -17,6 +17,9 @@ class CustomerRequest(db.Model):
     __table_args__ = (
         sa.Index("ix_requests_store_status_due", "store_id", "status", "due_date"),
         sa.Index("ix_requests_created", "created_at", "id"),
+        # The dashboard's list: a store's newest first; due dates in order.
+        sa.Index("ix_requests_store_created", "store_id", "created_at", "id"),
+        sa.Index("ix_requests_due", "due_date", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)

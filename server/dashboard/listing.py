@@ -19,6 +19,7 @@ from server.core import paging
 from server.core.types import utcnow
 from server.customer_requests.lifecycle import CLOSED, STATUSES
 from server.customer_requests.models import CustomerRequest as R
+from server.dashboard import search
 from server.stores.models import Store
 
 OPEN = tuple(s for s in STATUSES if s not in CLOSED)
@@ -26,11 +27,6 @@ COLUMNS = (R.id, Store.code.label("store"), R.type, R.status, R.status_reason, R
            R.description, R.size, R.colour, R.category, R.quantity, R.due_date,
            R.captured_by, R.created_at, R.updated_at)
 PAGE = 50
-
-
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _due(due: str | None, today: date) -> list[sa.ColumnElement]:
@@ -55,19 +51,18 @@ def _age(args: dict[str, Any], now: datetime) -> list[sa.ColumnElement]:
 
 
 def _text(q: str | None) -> list[sa.ColumnElement]:
-    if not q:
-        return []
-    pattern = _like(q)
-    return [sa.or_(*(sa.func.lower(column).like(pattern, escape="\\")
-                     for column in (R.sku, R.category, R.description)))]
+    return [search.matches(q)] if q else []
 
 
 def _stores(stores: list[uuid.UUID] | None, args: dict[str, Any]) -> list[sa.ColumnElement]:
     clauses = [] if stores is None else [R.store_id.in_(stores)]
+    # Store ids looked up first (an InitPlan), so the requests' own indexes serve the rest.
     if args.get("store"):
-        clauses.append(Store.code == args["store"])
+        clauses.append(R.store_id == sa.select(Store.id).where(Store.code == args["store"])
+                       .scalar_subquery())
     if args.get("region"):
-        clauses.append(Store.region == args["region"])
+        clauses.append(R.store_id.in_(sa.select(Store.id).where(
+            Store.region == args["region"])))
     return clauses
 
 
