@@ -50,3 +50,6 @@ def signed_in(client, people):
         assert response.status_code == 303, response.get_data(as_text=True)
         return client
     return sign
+
+
+from tests.client.conftest import live_server  # noqa: E402,F401  (the real server, by name)
