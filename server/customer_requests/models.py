@@ -17,8 +17,11 @@ class CustomerRequest(db.Model):
     __table_args__ = (
         sa.Index("ix_requests_store_status_due", "store_id", "status", "due_date"),
         sa.Index("ix_requests_created", "created_at", "id"),
-        # The dashboard's list: a store's newest first; due dates in order.
+        # The dashboard's list, newest first: by store, by status, by associate; and
+        # due dates in order.
         sa.Index("ix_requests_store_created", "store_id", "created_at", "id"),
+        sa.Index("ix_requests_status_created", "status", "created_at", "id"),
+        sa.Index("ix_requests_captured_by_created", "captured_by", "created_at", "id"),
         sa.Index("ix_requests_due", "due_date", "id"),
     )
 
