@@ -41,7 +41,8 @@ def test_upgrade_on_empty_database_matches_the_models(empty_database_url):
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": search.include_object})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True, "include_object": search.include_object})
             differences = compare_metadata(context, db.metadata)
             counter = connection.execute(sa.text("SELECT value FROM change_counter")).all()
         db.engine.dispose()

@@ -17,9 +17,10 @@ from flask import (
 from marshmallow import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 
+from server.core import database
 from server.core.errors import BlackbookError, Rejected
 from server.customer_requests.lifecycle import REASONS, STATUSES, TRANSITIONS, TYPES
-from server.dashboard import auth, csv_export, listing, roles, service, today, users
+from server.dashboard import auth, csv_export, figures, listing, roles, service, today, users
 from server.dashboard.auth import login_required
 from server.dashboard.schemas import DUE, SORTS, ListFilters, LoginForm, StatusForm
 from server.extensions import db
@@ -35,6 +36,7 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+WINDOWS = ("4", "12", "26", "52")
 STALE = "Someone changed this request meanwhile: look at it again, then retry."
 
 
@@ -174,27 +176,34 @@ def request_detail(request_id: uuid.UUID):
 @bp.post("/requests/<uuid:request_id>/status")
 @login_required
 def change_status(request_id: uuid.UUID):
+    data = request.form.to_dict()
+    data["reason"] = data.get("reason") or None  # the form's "none" is an empty string
     try:
-        form = StatusForm().load(request.form | {"reason": request.form.get("reason") or None})
+        form = StatusForm().load(data)
         service.change_status(db.session, g.user, request_id, form["status"], form["reason"],
                               form["version"])
         db.session.commit()
     except ValidationError as error:
-        db.session.rollback()
-        return _detail_page(request_id, _messages(error.messages), 422)
+        return _refused(request_id, _messages(error.messages), 422)
     except StaleDataError:
-        db.session.rollback()
-        return _detail_page(request_id, STALE, 409)
+        return _refused(request_id, STALE, 409)
     except BlackbookError as error:
         if error.status not in (409, 412, 422):
             raise
-        db.session.rollback()
         if error.status == 412:  # the form's version is not the record's any more
-            return _detail_page(request_id, STALE, 409)
-        return _detail_page(request_id, _messages(error.errors or {}) or error.detail,
-                            error.status)
+            return _refused(request_id, STALE, 409)
+        return _refused(request_id, _messages(error.errors or {}) or error.detail,
+                        error.status)
     return redirect(url_for("dashboard.request_detail", request_id=request_id, changed=1),
                     code=303)
+
+
+def _refused(request_id: uuid.UUID, message: str, status: int):
+    """The page again, with why: read in a reading transaction (on SQLite, a write lock
+    held by this request would block the access log's own connection)."""
+    db.session.rollback()
+    with database.reading():
+        return _detail_page(request_id, message, status)
 
 
 def _messages(errors: dict) -> str:
@@ -212,4 +221,16 @@ def calls_today():
 @bp.get("/charts")
 @login_required
 def charts():
-    return render_template("dashboard/charts.html")
+    weeks = request.args.get("weeks", "12")
+    if weeks not in WINDOWS:
+        raise Rejected(errors={"weeks": [f"One of: {', '.join(WINDOWS)}."]})
+    visible = roles.stores_of(g.user)
+    code = request.args.get("store") or None
+    if code and visible is None:
+        store = db.session.scalar(db.select(Store).where(Store.code == code))
+        if store is None:
+            raise Rejected(errors={"store": ["No store with this code."]})
+        visible = [store.id]
+    since, until, found = figures.all_figures(db.session, visible, int(weeks))
+    return render_template("dashboard/charts.html", figures=found, since=since, until=until,
+                           weeks=weeks, windows=WINDOWS, store=code, **_choices())

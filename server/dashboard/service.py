@@ -78,5 +78,8 @@ def change_status(session: Session, user: User, request_id: uuid.UUID, status: s
     """The lifecycle's rules and follow-ups, as from a tablet; the caller commits."""
     roles.require_status_change(user)
     record = _request(session, user, request_id)
-    return customer_requests.transition(session, roles.actor_of(user), record.id, status,
-                                        reason, user.display_name[:32], version)
+    actor = roles.actor_of(user)
+    changed = customer_requests.transition(session, actor, record.id, status, reason,
+                                           user.display_name[:32], version)
+    access_log.changed(session, actor, "dashboard request status", [record.customer_id])
+    return changed

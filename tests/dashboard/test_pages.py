@@ -140,7 +140,7 @@ def change(client, request_id, **form):
 
 def test_a_manager_marks_a_request_ready_and_the_follow_up_fires(signed_in, session, shop):
     client = signed_in("manager_a")
-    response = change(client, shop["coat"].id, status="ready")
+    response = change(client, shop["coat"].id, status="ready", reason="")  # as a browser
     assert response.status_code == 303
     html = page_text(client, response.headers["Location"])
     assert "Status changed to ready" in html and "Mo Manager" in html

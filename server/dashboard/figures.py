@@ -1,0 +1,70 @@
+"""The charts page's figures: each analytics result drawn and tabled, for the stores a
+user may see and the window asked for."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from server.core.types import utcnow
+from server.dashboard import analytics, charts
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    svg: str
+    table: charts.Table
+
+
+def _requests(session: Session, stores, since: date, until: date) -> list[Figure]:
+    weekly = analytics.requests_per_week(session, stores, since, until)
+    by_type = analytics.fulfilment_by_type(session, stores, since, until)
+    by_store = analytics.fulfilment_by_store(session, stores, since, until)
+    ageing = analytics.open_request_ageing(session, stores)
+    return [
+        Figure("per-week", charts.requests_per_week_chart(weekly, since, until),
+               charts.requests_per_week_table(weekly)),
+        Figure("fulfilment-type", charts.fulfilment_rate_chart(by_type, "Fulfilment rate "
+                                                               "by type"),
+               charts.fulfilment_table(by_type, "Type")),
+        Figure("fulfilment-store", charts.time_to_fulfil_chart(by_store, "Days to fulfil "
+                                                               "by store"),
+               charts.fulfilment_table(by_store, "Store")),
+        Figure("ageing", charts.ageing_chart(ageing), charts.ageing_table(ageing)),
+    ]
+
+
+def _demand(session: Session, stores, since: date, until: date) -> list[Figure]:
+    found = analytics.unmet_demand_all(session, stores, since, until)
+    return [Figure(f"unmet-{dimension}", charts.unmet_demand_chart(rows, dimension),
+                   charts.unmet_demand_table(rows, dimension))
+            for dimension, rows in found.items()]
+
+
+def _contact(session: Session, stores, since: date, until: date) -> list[Figure]:
+    consent = analytics.consent_activity(session, stores, since, until)
+    statuses = analytics.follow_up_statuses(session, stores, since, until)
+    reasons = analytics.suppression_reasons(session, stores, since, until)
+    return [
+        Figure("consent-purpose", charts.consent_chart(consent, "purpose", since, until),
+               charts.consent_table(consent)),
+        Figure("consent-channel", charts.consent_chart(consent, "channel", since, until),
+               charts.consent_table(consent)),
+        Figure("follow-ups", charts.follow_up_chart(statuses),
+               charts.tally_table(statuses, "Follow-ups by status", "Status")),
+        Figure("suppressed", charts.suppression_chart(reasons),
+               charts.tally_table(reasons, "Suppressed follow-ups by reason", "Reason")),
+    ]
+
+
+def all_figures(session: Session, stores: list[uuid.UUID] | None,
+                weeks: int) -> tuple[date, date, list[Figure]]:
+    until = utcnow().date()
+    since = analytics.week_of(until) - timedelta(weeks=weeks - 1)
+    figures = (_requests(session, stores, since, until) + _demand(session, stores, since, until)
+               + _contact(session, stores, since, until))
+    return since, until, figures
