@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from server.privacy.routes import blp as privacy_blp
     from server.stores.routes import blp as stores_blp
     from server.sync.routes import blp as sync_blp
+    from server.tablet import init_app as init_tablet_app
     from server.webhooks.routes import blp as webhooks_blp
 
     for blueprint in (stores_blp, customers_blp, requests_blp, notes_blp, notices_blp,
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask, api) -> None:
     app.register_blueprint(ops_blp)
     app.register_blueprint(customer_pages)
     app.register_blueprint(dashboard_pages)
+    init_tablet_app(app)  # the store assistants' web app, /tablet/
     app.register_blueprint(get_swaggerui_blueprint(
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": "Blackbook API v1"}))
 

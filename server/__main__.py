@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 from server import create_app
-from server.demo import demo_tablet_key, seed
+from server.demo import demo_dashboard_login, demo_tablet_key, seed
 from server.extensions import db
 
 
@@ -25,6 +25,7 @@ def main() -> None:
         upgrade()
         made = seed(db.session)
         token = demo_tablet_key(db.session, made["LDN-01"])
+        email, password = demo_dashboard_login(db.session)
         db.session.commit()
     base = f"http://{host}:{port}"
     database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
@@ -36,6 +37,8 @@ Blackbook is running (demo data loaded) on {database}
   API docs:     {base}/api/v1/docs/
   OpenAPI spec: {base}/api/v1/openapi.json
   Health:       {base}/healthz
+  Tablet app:   {base}/tablet/#enrol={token}   (opens enrolled with the demo key)
+  Dashboard:    {base}/dashboard/   (log in as {email}, password {password} — new each start)
 Demo tablet key (store LDN-01), shown once:
   {token}
 Try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import date, timedelta
 
 import click
@@ -12,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from server.consent import service as consent
 from server.core.actor import Actor
+from server.core.errors import NotFound
 from server.customer_requests import service as requests
 from server.customers import service as customers
+from server.dashboard import users
 from server.extensions import db
 from server.notes import service as notes
 from server.stores import keys
@@ -108,6 +111,20 @@ def demo_tablet_key(session: Session, store: Store) -> str:
     device = stores.create_device(session, store, "Demo counter tablet")
     _, token = keys.issue(session, "tablet", "demo tablet", store, device)
     return token
+
+
+DEMO_USER = "demo@blackbook.local"
+
+
+def demo_dashboard_login(session: Session) -> tuple[str, str]:
+    """A head-office admin for the demo, with a new password each start (shown once;
+    the previous one, and its sessions, stop working)."""
+    password = secrets.token_urlsafe(12)
+    try:
+        users.set_password(session, users.by_email(session, DEMO_USER), password)
+    except NotFound:
+        users.create(session, DEMO_USER, "Demo Admin", "admin", password)
+    return DEMO_USER, password
 
 
 def device_count(session: Session) -> int:

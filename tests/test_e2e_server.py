@@ -1,6 +1,7 @@
 """End to end: the README's first command, and gunicorn, as real processes over HTTP."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -67,6 +68,13 @@ def test_readme_first_command_serves_demo_data_with_the_printed_key(tmp_path, se
     assert len(listed.json()["items"]) >= 3
     assert {r["status"] for r in listed.json()["items"]} == {"open"}
     assert requests.get(f"{base}/api/v1/requests", timeout=5).status_code == 401
+    email, password = re.search(r"log in as (\S+), password (\S+) ", printed).groups()
+    browser = requests.Session()
+    login = browser.get(f"{base}/dashboard/login", timeout=5).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+    signed_in = browser.post(f"{base}/dashboard/login", timeout=10, data={
+        "email": email, "password": password, "csrf_token": token})
+    assert signed_in.status_code == 200 and "Requests across stores" in signed_in.text
 
 
 def test_gunicorn_serves_the_app_on_the_configured_database(app, database_url, session,

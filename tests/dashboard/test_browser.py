@@ -1,7 +1,7 @@
 """The dashboard in a real browser (Debian's chromium, driven by Playwright) against the
 real server: log in, filter, open a request, change its status, see the charts, export
 CSV, log out; a forged form refused; a store manager kept to their store. Screenshots
-of the main pages are kept in tests/artifacts/dashboard/ (linked from the README)."""
+of the main pages are kept in tests/dashboard/screenshots/ (linked from the README)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "dashboard"
+SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 @pytest.fixture(scope="module")

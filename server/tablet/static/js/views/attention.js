@@ -1,0 +1,54 @@
+// "Needs attention": what the server refused, with its reasons, to fix and send again
+// or give up; and conflicts, to keep mine or theirs.
+
+import { h } from "../dom.js";
+import * as outbox from "../outbox.js";
+
+function errorsOf(errors) {
+  return Object.entries(errors || {}).map(([name, messages]) =>
+    [name, Array.isArray(messages) ? messages.join(" ") : JSON.stringify(messages)]);
+}
+
+function rejected(app, row) {
+  const fixes = new Map();
+  const errors = errorsOf(row.errors);
+  const inputs = errors.filter(([name]) => typeof (row.fields[name] ?? "") === "string").map(([name]) => {
+    const input = h("input", { value: row.fields[name] || "", "aria-label": `Fix ${name}`,
+      oninput: (event) => fixes.set(name, event.target.value.trim() || null) });
+    return h("label", { class: "field" }, h("span", {}, name), input);
+  });
+  return h("li", { class: "attention", "data-mutation": row.mutation_id },
+    h("strong", {}, `${row.entity} ${row.op}: refused`),
+    h("ul", { class: "errors" }, errors.map(([name, text]) => h("li", {}, `${name}: ${text}`))),
+    h("pre", {}, JSON.stringify(row.fields, null, 1)), inputs,
+    h("div", { class: "actions" },
+      inputs.length ? h("button", { class: "primary", onclick: async () => {
+        await outbox.requeue(app.local, row.mutation_id, Object.fromEntries(fixes));
+        app.engine.sync();
+      } }, "Send again") : null,
+      h("button", { class: "quiet", onclick: () => outbox.discard(app.local, row.mutation_id) }, "Discard")));
+}
+
+function conflicted(app, row) {
+  const theirs = row.theirs || {};
+  const keep = (side) => async () => { await outbox.resolve(app.local, row.mutation_id, side); app.engine.sync(); };
+  return h("li", { class: "conflict", "data-mutation": row.mutation_id },
+    h("strong", {}, `${row.entity}: changed on the server meanwhile`),
+    h("ul", {}, (row.conflicts || []).map((name) => h("li", {},
+      `${name}: mine "${row.fields[name] ?? ""}", theirs "${theirs[name] ?? ""}"`))),
+    h("div", { class: "actions" },
+      h("button", { class: "primary", onclick: keep("mine") }, "Keep mine"),
+      h("button", { onclick: keep("theirs") }, "Keep theirs"),
+      h("button", { class: "quiet", onclick: () => outbox.discard(app.local, row.mutation_id) }, "Discard")));
+}
+
+export function render(app) {
+  const list = h("ul", { class: "tray", "data-testid": "tray" }, h("li", {}, "Loading…"));
+  outbox.rows(app.local).then((rows) => {
+    const waiting = rows.filter((row) => row.state !== "pending");
+    list.replaceChildren(...(waiting.length ? waiting.map((row) =>
+      (row.state === "conflict" ? conflicted(app, row) : rejected(app, row)))
+      : [h("li", {}, "Nothing needs attention.")]));
+  });
+  return h("section", { class: "card" }, h("h1", {}, "Needs attention"), list);
+}
