@@ -8,8 +8,9 @@ then filled by SQL with --requests requests (default 1,000,000) over 20 stores i
 regions, 50,000 customers, two years of captures, the status mix of a real estate.
 A user logs in through the login form; each list page (50 rows) is fetched --samples
 times after one untimed fetch, per filter: p50 / p95 / max in ms. Target: p95 ≤ 150 ms.
-Then the CSV export of every request (streamed): time, rows/s and the gunicorn
-workers' peak memory (VmHWM), to show it does not grow with the row count.
+Then the charts page (every figure, drawn), and the CSV export of every request
+(streamed): time, rows/s and the gunicorn workers' peak memory (VmHWM), to show it does
+not grow with the row count.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ SCENARIOS = [  # (label, user, query string)
     ("store manager, own store", "manager", ""),
     ("store manager, overdue by due", "manager", "due=overdue&sort=due"),
 ]
+
+CHARTS = [("every store, 12 weeks", "admin", "weeks=12"),
+          ("every store, 52 weeks", "admin", "weeks=52"),
+          ("store manager, 12 weeks", "manager", "weeks=12")]
 
 
 def prepare(url: str, count: int) -> None:
@@ -224,6 +229,11 @@ def main() -> None:
             print(f"| {label} | {percentiles(times)} |", flush=True)
         print(f"| pages 1-20 of fulfilled, by Next | "
               f"{percentiles(deep_pages(sessions['admin'], base, 20))} |")
+        print("\n| charts page (14 figures) | p50 ms | p95 ms | max ms |\n|---|---|---|---|")
+        for label, who, query in CHARTS:
+            url = f"{base}/dashboard/charts?{query}"
+            times = [timed(sessions[who], url)[0] for _ in range(max(3, args.samples // 4))]
+            print(f"| {label} | {percentiles(times)} |", flush=True)
         before = workers_peak_kb(server.pid)
         for query in ("store=S07&status=open", ""):
             rows, seconds = export(sessions["admin"], base, query)
