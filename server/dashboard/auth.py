@@ -1,6 +1,7 @@
 """Sessions and CSRF for the dashboard's pages.
 
-The session is Flask's signed cookie (HttpOnly, SameSite=Lax, Secure in production)
+The session is Flask's signed cookie (HttpOnly, SameSite=Lax; Secure with
+BLACKBOOK_SECURE_COOKIES=1, as production behind TLS sets)
 holding the user's id and session epoch, so logging out anywhere ends every copy of
 the cookie. Every POST carries the session's CSRF token in a hidden field.
 """

@@ -25,14 +25,19 @@ def _run(action):
         raise click.ClickException(f"{error.detail}{details}") from None
 
 
+def _ask(prompt: str) -> str:
+    """Typed at a hidden prompt (or piped on stdin), twice: never an argument."""
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--name", "display_name", required=True)
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--store", "store_code", default=None, help="store code (store managers)")
-@click.password_option(prompt="Password (12 characters or more)")
 @with_appcontext
-def create(email, display_name, role, store_code, password):
+def create(email, display_name, role, store_code):
+    password = _ask("Password (12 characters or more)")
     user = _run(lambda: users.create(db.session, email, display_name, role, password,
                                      store_code))
     click.echo(f"user {user.email} created ({user.role})")
@@ -40,9 +45,9 @@ def create(email, display_name, role, store_code, password):
 
 @users_cli.command("password")
 @click.argument("email")
-@click.password_option(prompt="New password")
 @with_appcontext
-def password(email, password):
+def password(email):
+    password = _ask("New password")
     _run(lambda: users.set_password(db.session, users.by_email(db.session, email), password))
     click.echo("password changed; every session of this user has ended")
 

@@ -7,10 +7,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.core.errors import Rejected
 from server.core.types import utcnow
-from server.dashboard import analytics, charts
+from server.dashboard import analytics, charts, roles
+from server.dashboard.models import User
+from server.stores.models import Store
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,17 @@ def _contact(session: Session, stores, since: date, until: date) -> list[Figure]
         Figure("suppressed", charts.suppression_chart(reasons),
                charts.tally_table(reasons, "Suppressed follow-ups by reason", "Reason")),
     ]
+
+
+def stores_for(session: Session, user: User, code: str | None) -> list[uuid.UUID] | None:
+    """The stores to count: a manager's own always; otherwise the one asked for, or all."""
+    visible = roles.stores_of(user)
+    if visible is not None or not code:
+        return visible
+    store_id = session.scalar(sa.select(Store.id).where(Store.code == code))
+    if store_id is None:
+        raise Rejected(errors={"store": ["No store with this code."]})
+    return [store_id]
 
 
 def all_figures(session: Session, stores: list[uuid.UUID] | None,

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -29,16 +30,30 @@ COLUMNS = (R.id, Store.code.label("store"), R.type, R.status, R.status_reason, R
 PAGE = 50
 
 
-def _due(due: str | None, today: date) -> list[sa.ColumnElement]:
+def _due_on(due: str, today: date) -> list[sa.ColumnElement]:
     if due == "today":
         return [R.due_date == today, R.status.in_(OPEN)]
     if due == "overdue":
         return [R.due_date < today, R.status.in_(OPEN)]
-    if due == "this_week":
-        return [R.due_date.between(today, today + timedelta(days=6)), R.status.in_(OPEN)]
+    return [R.due_date.between(today, today + timedelta(days=6)), R.status.in_(OPEN)]
+
+
+def _due(due: str | None, todays: dict[str, date]) -> list[sa.ColumnElement]:
+    """Due dates are judged by each store's own calendar (as on the today page): one
+    clause per time zone the stores are in — a handful, whatever the number of stores."""
+    if due is None:
+        return []
     if due == "none":
         return [R.due_date.is_(None)]
-    return []
+    if len(todays) <= 1:  # one calendar for every store (or no store at all)
+        return _due_on(due, next(iter(todays.values()), date.today()))
+    return [sa.or_(*(sa.and_(R.store_id.in_(sa.select(Store.id).where(Store.timezone == zone)),
+                             *_due_on(due, today)) for zone, today in todays.items()))]
+
+
+def local_todays(session: Session, now: datetime) -> dict[str, date]:
+    zones = session.scalars(sa.select(Store.timezone).distinct())
+    return {zone: now.astimezone(ZoneInfo(zone)).date() for zone in zones}
 
 
 def _age(args: dict[str, Any], now: datetime) -> list[sa.ColumnElement]:
@@ -66,10 +81,11 @@ def _stores(stores: list[uuid.UUID] | None, args: dict[str, Any]) -> list[sa.Col
     return clauses
 
 
-def filters(stores: list[uuid.UUID] | None, args: dict[str, Any],
-            now: datetime) -> list[sa.ColumnElement]:
-    """`stores` is what the user may see (None: every store); `args` the list filters."""
-    clauses = _stores(stores, args) + _due(args.get("due"), now.date())
+def filters(stores: list[uuid.UUID] | None, args: dict[str, Any], now: datetime,
+            todays: dict[str, date]) -> list[sa.ColumnElement]:
+    """`stores` is what the user may see (None: every store); `args` the list filters;
+    `todays` each time zone's date now."""
+    clauses = _stores(stores, args) + _due(args.get("due"), todays)
     clauses += _age(args, now) + _text(args.get("q"))
     if args.get("type"):
         clauses.append(R.type.in_(args["type"]))
@@ -80,9 +96,10 @@ def filters(stores: list[uuid.UUID] | None, args: dict[str, Any],
     return clauses
 
 
-def _base(stores, args, now) -> sa.Select:
+def _base(session: Session, stores, args, now) -> sa.Select:
+    todays = local_todays(session, now) if args.get("due") else {}
     return sa.select(*COLUMNS).join(Store, Store.id == R.store_id).where(
-        *filters(stores, args, now))
+        *filters(stores, args, now, todays))
 
 
 def _maybe_date(text: str) -> date | None:
@@ -124,7 +141,7 @@ def _by_due(query: sa.Select, after: str | None, limit: int,
 def page(session: Session, stores: list[uuid.UUID] | None, args: dict[str, Any],
          limit: int = PAGE, now: datetime | None = None) -> tuple[list, str | None]:
     """One page of rows and the token of the next page (None on the last)."""
-    query = _base(stores, args, now or utcnow())
+    query = _base(session, stores, args, now or utcnow())
     if args.get("sort") == "due":
         return _by_due(query, args.get("after"), limit, session)
     return _by_created(query, args.get("sort", "newest") != "oldest", args.get("after"),

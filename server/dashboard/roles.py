@@ -30,8 +30,12 @@ def require_store(user: User, store_id: uuid.UUID) -> None:
         raise NotFound("No such request.")
 
 
+def may_change_status(user: User) -> bool:
+    return user.role in MAY_CHANGE_STATUS
+
+
 def require_status_change(user: User) -> None:
-    if user.role not in MAY_CHANGE_STATUS:
+    if not may_change_status(user):
         raise Forbidden("Your role may not change a request's status.")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -14,15 +15,25 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.core import database
 from server.core.errors import BlackbookError, Rejected
-from server.customer_requests.lifecycle import REASONS, STATUSES, TRANSITIONS, TYPES
+from server.customer_requests.lifecycle import REASONS, STATUSES, TYPES
 from server.dashboard import auth, csv_export, figures, listing, roles, service, today, users
 from server.dashboard.auth import login_required
-from server.dashboard.schemas import DUE, SORTS, ListFilters, LoginForm, StatusForm
+from server.dashboard.schemas import (
+    DUE,
+    FILTER_NAMES,
+    SORTS,
+    WINDOWS,
+    ChartArgs,
+    ListFilters,
+    LoginForm,
+    StatusForm,
+    TodayArgs,
+)
 from server.extensions import db
 from server.stores.models import Store
 
@@ -36,7 +47,6 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-WINDOWS = ("4", "12", "26", "52")
 STALE = "Someone changed this request meanwhile: look at it again, then retry."
 
 
@@ -63,12 +73,6 @@ def _context() -> dict:
     return {"user": g.get("user"), "csrf_token": auth.csrf_token}
 
 
-@bp.app_template_filter("reject_after")
-def _reject_after(args: dict) -> dict:
-    """The list's query string without its page: for the first page, next page, CSV."""
-    return {key: value for key, value in args.items() if key != "after"}
-
-
 def _safe_next(target: str | None) -> str:
     """Only back into the dashboard: never an open redirect to another site."""
     if target and target.startswith("/dashboard/") and not target.startswith("//"):
@@ -91,9 +95,6 @@ def login():
     except ValidationError:
         return render_template("dashboard/login.html", failed="Give an email and a password.",
                                next=request.form.get("next")), 422
-    except users.LockedOut as error:
-        db.session.rollback()
-        return render_template("dashboard/login.html", failed=error.detail), 429
     except users.LoginRefused as error:
         db.session.commit()  # the failure counts towards the lockout
         return render_template("dashboard/login.html", failed=error.detail,
@@ -136,13 +137,32 @@ def requests():
         return _list_refused(error.messages)
     except Rejected as error:  # a page token that is not ours
         return _list_refused((error.errors or {}).get("query", error.errors or {}))
-    return render_template("dashboard/requests.html", rows=rows, next=next_token, args=args,
-                           errors={}, **_choices())
+    query = _query_of(args)
+    return render_template(
+        "dashboard/requests.html", rows=rows, args=args, errors={}, **_choices(),
+        csv_url=_with(url_for("dashboard.requests_csv"), query),
+        first_url=_with(url_for("dashboard.requests"), query) if args.get("after") else None,
+        next_url=_with(url_for("dashboard.requests"), query + [("after", next_token)])
+        if next_token else None)
+
+
+def _query_of(args: dict) -> list[tuple[str, str]]:
+    """The validated filters as a query string's pairs (never what else was sent)."""
+    pairs = []
+    for name in FILTER_NAMES:
+        value = args.get(name)
+        values = value if isinstance(value, list) else [value]
+        pairs += [(name, str(v)) for v in values if v is not None and v != ""]
+    return pairs
+
+
+def _with(path: str, pairs: list[tuple[str, str]]) -> str:
+    return f"{path}?{urlencode(pairs)}" if pairs else path
 
 
 def _list_refused(errors: dict):
-    return render_template("dashboard/requests.html", rows=[], next=None, args={},
-                           errors=errors, **_choices()), 422
+    return render_template("dashboard/requests.html", rows=[], args={}, errors=errors,
+                           csv_url=None, first_url=None, next_url=None, **_choices()), 422
 
 
 @bp.get("/requests.csv")
@@ -159,12 +179,9 @@ def requests_csv():
 
 def _detail_page(request_id: uuid.UUID, error: str | None = None, status: int = 200):
     data = service.detail(db.session, g.user, request_id)
-    record = data["record"]
     return render_template(
         "dashboard/request.html", error=error, reasons=REASONS,
-        changed=bool(request.args.get("changed")) and error is None,
-        next_statuses=TRANSITIONS[record.status],
-        may_change=g.user.role in roles.MAY_CHANGE_STATUS, **data), status
+        changed=bool(request.args.get("changed")) and error is None, **data), status
 
 
 @bp.get("/requests/<uuid:request_id>")
@@ -210,10 +227,19 @@ def _messages(errors: dict) -> str:
     return "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in errors.items())
 
 
+def _page_args(schema: Schema) -> dict:
+    data = {key: value for key, value in request.args.items() if value.strip()}
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise Rejected(errors=error.messages) from None
+
+
 @bp.get("/today")
 @login_required
 def calls_today():
-    store = today.store_for(db.session, g.user, request.args.get("store") or None)
+    args = _page_args(TodayArgs())
+    store = today.store_for(db.session, g.user, args["store"])
     return render_template("dashboard/today.html", **today.calls(db.session, g.user, store),
                            **_choices())
 
@@ -221,16 +247,9 @@ def calls_today():
 @bp.get("/charts")
 @login_required
 def charts():
-    weeks = request.args.get("weeks", "12")
-    if weeks not in WINDOWS:
-        raise Rejected(errors={"weeks": [f"One of: {', '.join(WINDOWS)}."]})
-    visible = roles.stores_of(g.user)
-    code = request.args.get("store") or None
-    if code and visible is None:
-        store = db.session.scalar(db.select(Store).where(Store.code == code))
-        if store is None:
-            raise Rejected(errors={"store": ["No store with this code."]})
-        visible = [store.id]
-    since, until, found = figures.all_figures(db.session, visible, int(weeks))
+    args = _page_args(ChartArgs())
+    stores = figures.stores_for(db.session, g.user, args["store"])
+    since, until, found = figures.all_figures(db.session, stores, args["weeks"])
     return render_template("dashboard/charts.html", figures=found, since=since, until=until,
-                           weeks=weeks, windows=WINDOWS, store=code, **_choices())
+                           weeks=args["weeks"], windows=WINDOWS, store=args["store"],
+                           **_choices())

@@ -30,6 +30,21 @@ class ListFilters(Schema):
     after = fields.Str(validate=validate.Length(max=400), load_default=None)
 
 
+FILTER_NAMES = tuple(name for name in ListFilters().fields if name != "after")
+WINDOWS = (4, 12, 26, 52)
+
+
+class TodayArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    store = Text(max_length=32, load_default=None)
+
+
+class ChartArgs(TodayArgs):
+    weeks = fields.Int(validate=validate.OneOf(WINDOWS), load_default=12)
+
+
 class StatusForm(Schema):
     class Meta:
         unknown = EXCLUDE  # the CSRF token travels with the form

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from server.contact import service as contact
 from server.contact.policy import Context
 from server.core.errors import NotFound
+from server.customer_requests import lifecycle
 from server.customer_requests import service as customer_requests
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
@@ -68,9 +69,11 @@ def detail(session: Session, user: User, request_id: uuid.UUID) -> dict[str, Any
     record = _request(session, user, request_id)
     customer = session.get(Customer, record.customer_id)
     access_log.read(session, roles.actor_of(user), "read", "dashboard request", [customer.id])
+    may_change = roles.may_change_status(user)
     return {"record": record, "store": session.get(Store, record.store_id),
             "customer": customer, "notes": _notes(session, user, record),
-            "contact": _options(session, user, customer, record)}
+            "contact": _options(session, user, customer, record), "may_change": may_change,
+            "next_statuses": lifecycle.TRANSITIONS[record.status] if may_change else ()}
 
 
 def change_status(session: Session, user: User, request_id: uuid.UUID, status: str,

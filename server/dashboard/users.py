@@ -1,8 +1,10 @@
 """People who sign in to the dashboard: created by an operator, checked at login.
 
 Passwords are hashed with argon2id. Five wrong passwords in a row lock the account
-for fifteen minutes (counted in the database, so every worker sees the same count);
-an unknown address costs the same hash as a known one, so timing says nothing.
+for fifteen minutes (counted in the database, so every worker sees the same count).
+Every refusal reads the same and costs the same hash — an unknown address, a wrong
+password, a locked account — so neither the answer nor its timing tells an attacker
+which addresses are accounts.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not a real password, only for timing")
 
 
+REFUSED = ("Wrong email or password — or too many attempts: after five, an account "
+           "waits fifteen minutes.")
+
+
 class LoginRefused(Unauthorized):
     code, title = "login_refused", "Wrong email or password"
-
-
-class LockedOut(Unauthorized):
-    code, title = "locked_out", "Too many failed attempts"
 
 
 def _check_password(password: str) -> None:
@@ -95,16 +97,18 @@ def _verify(user: User | None, password: str) -> bool:
 
 def authenticate(session: Session, email: str, password: str,
                  now: datetime | None = None) -> User:
-    """The user, or LoginRefused/LockedOut; failures are counted (the caller commits)."""
+    """The user, or LoginRefused; failures are counted (the caller commits)."""
     now = now or utcnow()
     user = session.scalar(sa.select(User).where(User.email == email.strip().lower())
                           .with_for_update())
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise LockedOut("Too many failed attempts: try again later.")
-    if not _verify(user, password) or user.disabled_at is not None:
-        if user is not None:
-            _failed(user, now)
-        raise LoginRefused("Wrong email or password.")
+    right = _verify(user, password)  # always hashed, whatever happens next
+    if user is None:
+        raise LoginRefused(REFUSED)
+    if user.locked_until is not None and user.locked_until > now:
+        raise LoginRefused(REFUSED)
+    if not right or user.disabled_at is not None:
+        _failed(user, now)
+        raise LoginRefused(REFUSED)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)

@@ -49,7 +49,7 @@ def test_a_next_address_elsewhere_is_not_followed(client, people):
 def test_a_wrong_login_says_the_same_whatever_was_wrong(client, people, email, password):
     response = log_in(client, email, password)
     assert response.status_code == 401
-    assert "Wrong email or password." in response.get_data(as_text=True)
+    assert users.REFUSED in response.get_data(as_text=True)
     assert client.get("/dashboard/requests").status_code == 302
 
 
@@ -57,13 +57,35 @@ def test_five_failures_lock_the_account_then_it_opens_again(client, session, peo
     for _ in range(users.MAX_FAILURES):
         assert log_in(client, people.viewer, "not the password").status_code == 401
     locked = log_in(client, people.viewer)  # even the right password, for a while
-    assert locked.status_code == 429
-    assert "Too many failed attempts" in locked.get_data(as_text=True)
+    assert locked.status_code == 401
+    assert users.REFUSED in locked.get_data(as_text=True)
+    assert client.get("/dashboard/requests").status_code == 302
     session.close()
     user = users.by_email(session, people.viewer)
+    assert user.locked_until > utcnow()
     user.locked_until = utcnow() - timedelta(seconds=1)
     session.commit()
     assert log_in(client, people.viewer).status_code == 303
+
+
+def test_a_locked_account_and_an_unknown_one_cost_the_same_hash(session, people, monkeypatch):
+    """No shortcut for locked or unknown accounts: timing says nothing about which exist."""
+    user = users.by_email(session, people.viewer)
+    user.locked_until = utcnow() + timedelta(minutes=5)
+    session.commit()
+    checked = []
+
+    class Counting:
+        def verify(self, *args):
+            checked.append(1)
+            return real.verify(*args)
+
+    real = users._hasher
+    monkeypatch.setattr(users, "_hasher", Counting())
+    for email in (people.viewer, "nobody@hq.example"):
+        with pytest.raises(users.LoginRefused):
+            users.authenticate(session, email, PASSWORD)
+    assert len(checked) == 2
 
 
 def test_logout_ends_every_copy_of_the_session(client, app, people):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -64,6 +65,25 @@ def test_the_list_filters(signed_in, shop, query, shown, hidden):
         assert sku in html
     for sku in hidden:
         assert sku not in html
+
+
+@pytest.mark.parametrize("query", ["endpoint=x", "_anchor=x", "_method=DELETE",
+                                   "_scheme=javascript&_external=1", "after=&sort=due"])
+def test_stray_parameters_never_reach_the_page_links(signed_in, shop, query):
+    html = page_text(signed_in("viewer"), f"/dashboard/requests?{query}")
+    assert "javascript" not in html and "_anchor" not in html and "endpoint=" not in html
+    [csv_link] = re.findall(r'href="(/dashboard/requests\.csv[^"]*)"', html)
+    assert csv_link in ("/dashboard/requests.csv?sort=newest", "/dashboard/requests.csv?sort=due")
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/dashboard/today?store=%00", 422), ("/dashboard/charts?store=%00", 422),
+    ("/dashboard/charts?weeks=13", 422), ("/dashboard/charts?weeks=x", 422),
+    ("/dashboard/charts?store=NOPE", 422), ("/dashboard/today?store=NOPE", 404),
+    ("/dashboard/today?store=" + "x" * 40, 422),
+])
+def test_bad_page_parameters_are_refused_clearly(signed_in, shop, url, status):
+    assert signed_in("viewer").get(url).status_code == status
 
 
 def test_the_list_names_no_customer(signed_in, shop):
@@ -228,3 +248,22 @@ def test_pages_carry_security_headers(signed_in, shop):
     response = signed_in("viewer").get("/dashboard/requests")
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_due_today_follows_each_stores_own_calendar(session, world):
+    """At 23:30 UTC it is already tomorrow in Paris (store B) but still today in London."""
+    from datetime import UTC, datetime
+
+    from server.dashboard import listing
+    now = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    a, b = world.tablet_a.actor, world.tablet_b.actor
+    london = make_request(session, a, make_customer(session, a), sku="LDN",
+                          due_date=date(2026, 11, 23))
+    paris = make_request(session, b, make_customer(session, b), sku="PAR",
+                         due_date=date(2026, 11, 24))
+    make_request(session, b, make_customer(session, b), sku="PAR-LATE",
+                 due_date=date(2026, 11, 23))
+    rows, _ = listing.page(session, None, {"due": "today"}, now=now)
+    assert {row.id for row in rows} == {london.id, paris.id}
+    overdue, _ = listing.page(session, None, {"due": "overdue"}, now=now)
+    assert [row.sku for row in overdue] == ["PAR-LATE"]
