@@ -17,6 +17,8 @@ BLACKBOOK_WEBHOOK_BACKOFF       first retry delay in seconds; doubled per attemp
 BLACKBOOK_SENSITIVE_LEXICON  a JSON lexicon extending (or, with "replace": true,
                      replacing) the note scanner's default; format in
                      server/notes/sensitive.py. Default: none.
+BLACKBOOK_CHARTS_CACHE_SECONDS  how long each worker keeps the dashboard's drawn charts
+                     (aggregates only). Default: 300; 0 recounts on every view.
 BLACKBOOK_SECURE_COOKIES  1: the dashboard's session cookie is sent over HTTPS only
                      (production behind TLS). Default: 0, so the embedded default
                      works on http://127.0.0.1.
@@ -76,6 +78,7 @@ def from_environment() -> dict:
         "WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("BLACKBOOK_WEBHOOK_MAX_ATTEMPTS", 8)),
         "WEBHOOK_BACKOFF_SECONDS": float(os.environ.get("BLACKBOOK_WEBHOOK_BACKOFF", 60)),
         "SESSION_COOKIE_SECURE": os.environ.get("BLACKBOOK_SECURE_COOKIES", "0") == "1",
+        "CHARTS_CACHE_SECONDS": float(os.environ.get("BLACKBOOK_CHARTS_CACHE_SECONDS", 300)),
     }
 
 

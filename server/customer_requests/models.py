@@ -23,6 +23,7 @@ class CustomerRequest(db.Model):
         sa.Index("ix_requests_status_created", "status", "created_at", "id"),
         sa.Index("ix_requests_captured_by_created", "captured_by", "created_at", "id"),
         sa.Index("ix_requests_due", "due_date", "id"),
+        sa.Index("ix_requests_closed", "closed_at"),  # the charts' fulfilment window
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)

@@ -1,11 +1,18 @@
 """The charts page's figures: each analytics result drawn and tabled, for the stores a
-user may see and the window asked for."""
+user may see and the window asked for.
+
+Counting a million requests takes seconds, and the figures move slowly: each worker
+keeps what it drew for a few minutes (BLACKBOOK_CHARTS_CACHE_SECONDS, default 300;
+0 turns it off), keyed by the stores and the window, and the page says when the
+figures were counted. Only aggregates are kept, never a customer's data.
+"""
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -76,10 +83,40 @@ def stores_for(session: Session, user: User, code: str | None) -> list[uuid.UUID
     return [store_id]
 
 
-def all_figures(session: Session, stores: list[uuid.UUID] | None,
-                weeks: int) -> tuple[date, date, list[Figure]]:
-    until = utcnow().date()
+@dataclass(frozen=True)
+class Figures:
+    since: date
+    until: date
+    counted_at: datetime
+    figures: list[Figure]
+
+
+_drawn: dict[tuple, tuple[float, Figures]] = {}
+MAX_KEPT = 64
+
+
+def _draw(session: Session, stores, weeks: int) -> Figures:
+    now = utcnow()
+    until = now.date()
     since = analytics.week_of(until) - timedelta(weeks=weeks - 1)
     figures = (_requests(session, stores, since, until) + _demand(session, stores, since, until)
                + _contact(session, stores, since, until))
-    return since, until, figures
+    return Figures(since, until, now, figures)
+
+
+def all_figures(session: Session, stores: list[uuid.UUID] | None, weeks: int,
+                keep_seconds: float = 0) -> Figures:
+    key = (tuple(sorted(stores)) if stores is not None else None, weeks, utcnow().date())
+    kept = _drawn.get(key)
+    if kept is not None and time.monotonic() < kept[0]:
+        return kept[1]
+    drawn = _draw(session, stores, weeks)
+    if keep_seconds > 0:
+        if len(_drawn) >= MAX_KEPT:
+            _drawn.clear()
+        _drawn[key] = (time.monotonic() + keep_seconds, drawn)
+    return drawn
+
+
+def forget() -> None:
+    _drawn.clear()

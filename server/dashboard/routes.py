@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from flask import (
     Blueprint,
     Response,
+    current_app,
     g,
     redirect,
     render_template,
@@ -249,7 +250,7 @@ def calls_today():
 def charts():
     args = _page_args(ChartArgs())
     stores = figures.stores_for(db.session, g.user, args["store"])
-    since, until, found = figures.all_figures(db.session, stores, args["weeks"])
-    return render_template("dashboard/charts.html", figures=found, since=since, until=until,
-                           weeks=args["weeks"], windows=WINDOWS, store=args["store"],
-                           **_choices())
+    drawn = figures.all_figures(db.session, stores, args["weeks"],
+                                current_app.config["CHARTS_CACHE_SECONDS"])
+    return render_template("dashboard/charts.html", drawn=drawn, weeks=args["weeks"],
+                           windows=WINDOWS, store=args["store"], **_choices())

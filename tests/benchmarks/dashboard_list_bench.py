@@ -229,7 +229,7 @@ def main() -> None:
             print(f"| {label} | {percentiles(times)} |", flush=True)
         print(f"| pages 1-20 of fulfilled, by Next | "
               f"{percentiles(deep_pages(sessions['admin'], base, 20))} |")
-        print("\n| charts page (14 figures) | p50 ms | p95 ms | max ms |\n|---|---|---|---|")
+        print("\n| charts page (12 figures) | p50 ms | p95 ms | max ms |\n|---|---|---|---|")
         for label, who, query in CHARTS:
             url = f"{base}/dashboard/charts?{query}"
             times = [timed(sessions[who], url)[0] for _ in range(max(3, args.samples // 4))]

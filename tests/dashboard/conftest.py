@@ -53,3 +53,12 @@ def signed_in(client, people):
 
 
 from tests.client.conftest import live_server  # noqa: E402,F401  (the real server, by name)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_figures():
+    """Drawn charts are kept per worker: no test sees another test's figures."""
+    from server.dashboard import figures
+    figures.forget()
+    yield
+    figures.forget()

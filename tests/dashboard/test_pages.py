@@ -267,3 +267,19 @@ def test_due_today_follows_each_stores_own_calendar(session, world):
     assert {row.id for row in rows} == {london.id, paris.id}
     overdue, _ = listing.page(session, None, {"due": "overdue"}, now=now)
     assert [row.sku for row in overdue] == ["PAR-LATE"]
+
+
+def test_the_charts_page_draws_every_figure_for_the_users_stores(signed_in, shop):
+    html = page_text(signed_in("manager_a"), "/dashboard/charts?weeks=4")
+    assert html.count("<figure") == 12
+    assert "Store B" not in html and "B-01" not in html  # a manager's figures are theirs
+    assert "<script" not in html
+
+
+def test_drawn_figures_are_kept_for_a_while_then_counted_again(session, world, shop):
+    from server.dashboard import figures
+    first = figures.all_figures(session, None, 12, keep_seconds=60)
+    assert figures.all_figures(session, None, 12, keep_seconds=60) is first
+    assert figures.all_figures(session, [world.store_a.id], 12, keep_seconds=60) is not first
+    figures.forget()
+    assert figures.all_figures(session, None, 12) is not first
