@@ -282,16 +282,23 @@ def _compile(name: str, rules: dict, source: Path) -> Category:
         raise LexiconError(f"{source}: category {name!r}: {error}") from None
 
 
+def lexicon_categories(path: str | os.PathLike | None = None) -> dict[str, dict]:
+    """The categories to scan for, in scanning order: the default lexicon's, extended or
+    replaced by the file at `path` if given (dropped ones and "_" comments left out).
+    The tablet app is sent these, so it flags exactly what the server flags."""
+    categories, _ = _read(DEFAULT_LEXICON)
+    if path:
+        extra, replace = _read(Path(path))
+        categories = _merge({} if replace else categories, extra)
+    return {name: rules for name, rules in categories.items()
+            if rules is not None and not name.startswith("_")}
+
+
 def load(path: str | os.PathLike | None = None) -> Scanner:
     """The default lexicon, extended or replaced by the file at `path` if given."""
-    source = DEFAULT_LEXICON
-    categories, _ = _read(source)
-    if path:
-        source = Path(path)
-        extra, replace = _read(source)
-        categories = _merge({} if replace else categories, extra)
-    return Scanner(tuple(_compile(name, rules, source) for name, rules in categories.items()
-                         if rules is not None and not name.startswith("_")))
+    source = Path(path) if path else DEFAULT_LEXICON
+    return Scanner(tuple(_compile(name, rules, source)
+                         for name, rules in lexicon_categories(path).items()))
 
 
 @functools.lru_cache(maxsize=8)

@@ -8,6 +8,7 @@ takes it out of the address bar.
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,7 +50,11 @@ def write_qr(url: str, svg: Path | None) -> str:
     """The QR code as terminal text (and as an SVG file when asked)."""
     code = segno.make(url, error="m")
     if svg:
-        code.save(str(svg), kind="svg", scale=8, border=4)
+        # The code holds the key: readable by its owner only, as the secret key file is.
+        descriptor = os.open(svg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # a file that was there keeps its mode otherwise
+        with os.fdopen(descriptor, "wb") as file:
+            code.save(file, kind="svg", scale=8, border=4)
     text = io.StringIO()
     code.terminal(out=text, compact=True, border=2)
     return text.getvalue()

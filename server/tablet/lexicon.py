@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 from typing import Any
 
 from server.notes import sensitive
-
-# The scanner's own reading and merging, so the two can never read the files apart.
-_read = sensitive._read
-_merge = sensitive._merge
 
 
 def _public(rules: dict[str, Any]) -> dict[str, Any]:
@@ -25,15 +20,11 @@ def _public(rules: dict[str, Any]) -> dict[str, Any]:
             if not key.startswith("_") and key != "replace"}
 
 
+# The scanner's own reading and merging, so the two can never read the files apart.
 @functools.lru_cache(maxsize=8)
 def _merged(path: str | None) -> dict[str, Any]:
-    categories, _ = _read(sensitive.DEFAULT_LEXICON)
-    if path:
-        extra, replace = _read(Path(path))
-        categories = _merge({} if replace else categories, extra)
     return {"categories": [{"name": name, **_public(rules)}
-                           for name, rules in categories.items()
-                           if rules is not None and not name.startswith("_")]}
+                           for name, rules in sensitive.lexicon_categories(path).items()]}
 
 
 def for_tablets() -> dict[str, Any]:

@@ -4,11 +4,13 @@ server."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
+from server.customer_requests import service as requests_service
 from tests.factories import make_customer, make_notice, make_request
 from tests.tablet.conftest import enrol, shot, wait_synced
 
@@ -107,18 +109,34 @@ def test_capture_customer_request_and_consent_online_reaches_the_server(
 
 
 def test_the_stores_day_lists_who_to_call_and_marks_requests_ready_and_fulfilled(
-        live_server, context, tablet, session):
+        live_server, context, tablet, session, world):
+    # The sections of the server's dashboard (server/dashboard/today.py), by the store's date.
+    today = datetime.now(ZoneInfo(world.store_a.timezone)).date()
     ada = make_customer(session, tablet.actor, given_name="Ada", family_name="Byron")
-    due = make_request(session, tablet.actor, ada, description="Due boots", due_date=date.today())
+    due = make_request(session, tablet.actor, ada, description="Due boots", due_date=today)
     later = make_request(session, tablet.actor, ada, description="Later scarf",
-                         due_date=date.today() + timedelta(days=30))
+                         due_date=today + timedelta(days=30))
+    make_request(session, tablet.actor, ada, description="Late belt",
+                 due_date=today - timedelta(days=2))
+    make_request(session, tablet.actor, ada, description="Later still hat",
+                 due_date=today - timedelta(days=9))
+    gone = make_request(session, tablet.actor, ada, description="Cancelled bag",
+                        due_date=today - timedelta(days=3))
+    requests_service.transition(session, tablet.actor, gone.id, "cancelled",
+                                "customer_cancelled", None)
+    session.commit()
     page = context.new_page()
     enrol(page, live_server, tablet.token)
 
     page.get_by_role("link", name="Who to call today").click()
-    calls = page.get_by_test_id("calls")
-    calls.get_by_text("Due boots").wait_for()
-    assert calls.get_by_text("Later scarf").count() == 0
+    page.get_by_test_id("due_today").get_by_text("Due boots").wait_for()
+    overdue = page.get_by_test_id("overdue").locator("li.request")
+    overdue.first.wait_for()
+    listed = [row.inner_text() for row in overdue.all()]  # oldest first, open ones only
+    assert ["Later still hat" in listed[0], "Late belt" in listed[1], len(listed)] == \
+        [True, True, 2], listed
+    assert page.get_by_text("Later scarf").count() == 0
+    page.get_by_test_id("ready").get_by_text("Nothing is ready.").wait_for()
     shot(page, "10-who-to-call-today")
 
     page.get_by_role("link", name="Open requests").click()
@@ -128,6 +146,10 @@ def test_the_stores_day_lists_who_to_call_and_marks_requests_ready_and_fulfilled
     page.locator(f'[data-request="{due.id}"]').get_by_role("button", name="Mark ready").click()
     page.locator('[data-status="ready"]').get_by_text("Due boots").wait_for()
     wait_synced(page)
+    page.get_by_role("link", name="Who to call today").click()
+    page.get_by_role("heading", name="Ready — tell the customer (2)").wait_for()
+    page.get_by_test_id("due_today").get_by_text("Due boots").wait_for()  # still due: open
+    page.get_by_role("link", name="Open requests").click()
     page.locator(f'[data-request="{due.id}"]').get_by_role("button", name="Mark fulfilled").click()
     page.locator(f'[data-request="{due.id}"]').wait_for(state="detached")
     shot(page, "11-open-requests")

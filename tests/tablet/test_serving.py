@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 import pytest
 
@@ -69,12 +70,18 @@ def test_flask_tablet_enrol_prints_a_qr_code_and_a_working_key(app, session, wor
     assert cli.enrolment_url("https://bb.example.com/", token) == \
         f"https://bb.example.com/tablet/#enrol={token}"  # a fragment: never sent to a server
     assert svg.read_text().startswith("<?xml") and os.path.getsize(svg) > 1000
+    assert stat.S_IMODE(os.stat(svg).st_mode) == 0o600  # it holds the key
     actor = keys.authenticate(session, token)
     assert (actor.scope, actor.store_id) == ("tablet", world.store_a.id)
     assert "█" in result.output or "▀" in result.output  # the code, drawn in the terminal
     refused = app.test_cli_runner().invoke(args=[
         "tablet", "enrol", "--store", "A-01", "--device", "X", "--server", "ftp://x"])
     assert refused.exit_code != 0
+    svg.chmod(0o644)  # written again over a file anyone could read: now the owner's only
+    again = app.test_cli_runner().invoke(args=[
+        "tablet", "enrol", "--store", "A-01", "--device", "Counter 3",
+        "--server", "https://bb.example.com", "--svg", str(svg)])
+    assert again.exit_code == 0 and stat.S_IMODE(os.stat(svg).st_mode) == 0o600
     unknown = app.test_cli_runner().invoke(args=[
         "tablet", "enrol", "--store", "NOPE", "--device", "X", "--server", "https://x"])
     assert unknown.exit_code != 0 and "Traceback" not in unknown.output

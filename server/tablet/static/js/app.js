@@ -6,12 +6,12 @@ import { SyncEngine } from "./sync.js";
 import { Capture } from "./capture.js";
 import { Scanner } from "./sensitive.js";
 import { enrol, enrolled, keyFromFragment, lexicon } from "./enrol.js";
-import { mount } from "./dom.js";
+import { h, mount } from "./dom.js";
 import { header } from "./views/header.js";
 import { enrolScreen } from "./views/enrol_view.js";
 import { ROUTES, route } from "./views/routes.js";
 
-const app = { local: null, api: null, engine: null, capture: null, scanner: null, identity: null };
+const app = { outdated: false, local: null, api: null, engine: null, capture: null, scanner: null, identity: null };
 window.blackbook = app;  // for the browser tests and the lookup benchmark
 
 function registerWorker() {
@@ -22,6 +22,7 @@ function registerWorker() {
 
 let rendering = null;
 function render() {
+  if (app.outdated) return;
   const main = document.getElementById("main");
   const [view, params] = route(window.location.hash);
   rendering = ROUTES[view];
@@ -52,8 +53,20 @@ async function start(identity) {
   app.engine.start();
 }
 
+// The database was closed for a newer version of the app (db.js): nothing more can be
+// saved on this page until it is reloaded.
+function outdated() {
+  app.outdated = true;
+  if (app.engine) clearInterval(app.engine.timer);
+  mount(document.getElementById("main"), h("section", { class: "card", role: "alert", "data-testid": "outdated" },
+    h("h1", {}, "This app was updated"),
+    h("p", {}, "A newer version is open in another tab. Reload this page to go on; what you saved is kept."),
+    h("button", { class: "primary", onclick: () => window.location.reload() }, "Reload")));
+}
+
 async function main() {
   registerWorker();
+  window.addEventListener("blackbook:outdated", outdated);
   app.local = await Local.open();
   const key = keyFromFragment();
   let identity = await enrolled(app.local);

@@ -81,12 +81,21 @@ export class Capture {
   }
 
   // An append-only consent event, citing the notice version the customer was shown.
-  consent(customerId, { purpose, channel, action, notice, method }) {
+  consent(customerId, answer) {
+    return this.consents(customerId, [answer]);
+  }
+
+  // A customer's answers, kept together (one transaction) or not at all.
+  async consents(customerId, answers) {
     this.existing("customer", customerId, "customer_id");
-    refuseUnless(action !== "grant" || notice, "notice_version_id", "A grant cites the notice shown.");
-    return this.queue("consent", "append", crypto.randomUUID(), given({
-      customer_id: customerId, purpose, channel, action, method,
-      notice_version_id: notice ? notice.id : null,
-    }));
+    const mutations = answers.map(({ purpose, channel, action, notice, method }) => {
+      refuseUnless(action !== "grant" || notice, "notice_version_id", "A grant cites the notice shown.");
+      return { entity: "consent", op: "append", recordId: crypto.randomUUID(), fields: given({
+        customer_id: customerId, purpose, channel, action, method,
+        notice_version_id: notice ? notice.id : null,
+      }) };
+    });
+    await outbox.captureAll(this.local, mutations, this.associate);
+    return mutations.map((mutation) => mutation.recordId);
   }
 }

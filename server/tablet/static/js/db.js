@@ -16,11 +16,22 @@ function upgrade(db) {
   db.createObjectStore("options", { keyPath: "customer_id" });
 }
 
+// A newer build (another tab, or the service worker's update) opening a higher VERSION
+// waits until every open connection closes: this one closes at once, and the page is
+// told ("blackbook:outdated") to ask for a reload instead of running on a closed database.
+function closeForNewerVersion(db) {
+  db.onversionchange = () => {
+    db.close();
+    window.dispatchEvent(new CustomEvent("blackbook:outdated"));
+  };
+  return db;
+}
+
 export function open(name = NAME) {
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(name, VERSION);
     request.onupgradeneeded = () => upgrade(request.result);
-    request.onsuccess = () => resolve(request.result);
+    request.onsuccess = () => resolve(closeForNewerVersion(request.result));
     request.onerror = () => reject(request.error);
   });
 }

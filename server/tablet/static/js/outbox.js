@@ -10,20 +10,31 @@ import * as overlay from "./overlay.js";
 
 const CLOSED = new Set(["fulfilled", "cancelled", "expired"]);
 const GOES_WITH = { status: ["reason", "changed_by"] };
+const SETTLING = new Set(["applied", "duplicate", "conflict", "rejected"]);
 
 export async function capture(local, entity, op, recordId, fields, capturedBy) {
-  const mutationId = crypto.randomUUID();
-  await local.write(async (tx, changes) => {
-    const cached = await local.cached(tx, entity, recordId);
-    const creates = op !== "delete" && !cached;
-    await idb.req(tx.objectStore("outbox").add({
-      mutation_id: mutationId, entity, op, record_id: recordId, fields,
-      captured_at: new Date().toISOString(), captured_by: capturedBy || null, creates,
-      state: "pending", base_version: null, errors: null, conflicts: null, theirs: null,
-    }));
-    await local.refreshView(tx, changes, entity, recordId);
-  });
+  const [mutationId] = await captureAll(local, [{ entity, op, recordId, fields }], capturedBy);
   return mutationId;
+}
+
+// Several mutations in one transaction: all of them are kept, or none (a tab closed
+// half-way through a customer's consent answers must not leave half of them).
+export async function captureAll(local, mutations, capturedBy) {
+  const ids = mutations.map(() => crypto.randomUUID());
+  const capturedAt = new Date().toISOString();
+  await local.write(async (tx, changes) => {
+    for (const [i, { entity, op, recordId, fields }] of mutations.entries()) {
+      const cached = await local.cached(tx, entity, recordId);
+      const creates = op !== "delete" && !cached;
+      await idb.req(tx.objectStore("outbox").add({
+        mutation_id: ids[i], entity, op, record_id: recordId, fields,
+        captured_at: capturedAt, captured_by: capturedBy || null, creates,
+        state: "pending", base_version: null, errors: null, conflicts: null, theirs: null,
+      }));
+      await local.refreshView(tx, changes, entity, recordId);
+    }
+  });
+  return ids;
 }
 
 export function wire(item) {
@@ -35,7 +46,7 @@ export function wire(item) {
 
 // -- what to send next -----------------------------------------------------------------
 
-export async function nextBatch(local, limit) {
+export async function nextBatch(local, limit, maxBytes = Infinity) {
   const [rows, records] = await local.read(async (tx) => {
     const outbox = await idb.all(tx, "outbox");
     const cached = new Map();
@@ -45,13 +56,19 @@ export async function nextBatch(local, limit) {
     }
     return [outbox, cached];
   });
-  return choose(rows, records, limit);
+  return choose(rows, records, limit, maxBytes);
 }
 
-function choose(rows, records, limit) {
+const encoder = new TextEncoder();
+export function bytes(item) { return encoder.encode(JSON.stringify(wire(item))).length + 1; }
+
+// At most `limit` mutations and `maxBytes` of them; one alone may be bigger (it goes
+// alone, and if the server refuses its size it waits under "needs attention").
+function choose(rows, records, limit, maxBytes) {
   const held = new Set();
   const sent = new Map();  // record -> fields sent in this batch; null: nothing more may join
   const batch = [];
+  let size = 0;
   for (const row of rows) {
     const key = `${row.entity}/${row.record_id}`;
     if (held.has(key)) continue;
@@ -60,6 +77,8 @@ function choose(rows, records, limit) {
       : mayLead(row, cached ? cached.version : null, cached ? cached.awaiting_pull : false);
     if (!mayGo) { held.add(key); continue; }
     const base = row.creates ? null : (row.base_version ?? (cached ? cached.version : null));
+    size += bytes({ row, base });
+    if (batch.length && size > maxBytes) break;
     batch.push({ row, base });
     const ends = row.creates || row.op !== "upsert";
     sent.set(key, ends ? null : new Set([...(sent.get(key) || []), ...Object.keys(row.fields)]));
@@ -81,26 +100,46 @@ function mayJoin(row, fieldsSent) {
 
 // -- what the server answered ----------------------------------------------------------
 
+// Each answer is matched to its mutation by mutation_id (never by position); a mutation
+// without a known answer stays pending. Resolves with how many were settled.
 export function settle(local, batch, results) {
+  const answers = new Map((Array.isArray(results) ? results : [])
+    .filter((result) => result && result.mutation_id).map((r) => [String(r.mutation_id), r]));
+  const strays = [...answers.keys()].filter((id) => !batch.some(({ row }) => row.mutation_id === id));
+  if (strays.length) console.warn("The server answered for mutations not sent:", strays);
   return local.write(async (tx, changes) => {
     const outbox = tx.objectStore("outbox");
     const touched = new Map();
-    for (let i = 0; i < batch.length; i += 1) {
-      const result = results[i] || {};
-      const row = await idb.req(outbox.index("mutation_id").get(batch[i].row.mutation_id));
-      if (!row) continue;
+    let settled = 0;
+    for (const { row: sent } of batch) {
+      const result = answers.get(sent.mutation_id);
+      const row = await idb.req(outbox.index("mutation_id").get(sent.mutation_id));
+      if (!row || !result || !SETTLING.has(result.status)) continue;
       if (result.status === "applied" || result.status === "duplicate") {
         await applied(local, tx, changes, row, result.version);
       } else if (result.status === "conflict") {
         await conflict(local, tx, changes, row, result);
-      } else if (result.status === "rejected") {
+      } else {
         await idb.req(outbox.put({ ...row, state: "attention", errors: result.errors || {} }));
       }
       touched.set(`${row.entity}/${row.record_id}`, row);
+      settled += 1;
     }
     for (const row of touched.values()) {
       await local.refreshView(tx, changes, row.entity, row.record_id);
     }
+    return settled;
+  });
+}
+
+// A mutation the server refuses to take even alone (413): it can never go as it is.
+export function tooLarge(local, item) {
+  return local.write(async (tx) => {
+    const outbox = tx.objectStore("outbox");
+    const row = await idb.req(outbox.index("mutation_id").get(item.row.mutation_id));
+    const errors = { _size: ["Too big for the server to accept: it cannot be sent. "
+      + "Copy what you need, then discard it."] };
+    if (row) await idb.req(outbox.put({ ...row, state: "attention", errors }));
   });
 }
 

@@ -7,17 +7,27 @@ import * as idb from "./db.js";
 import { Offline, ApiError } from "./api.js";
 import * as outbox from "./outbox.js";
 
+// SYNC.md: at most 1,000 mutations and 5 MiB per push (413 beyond). A batch stays
+// under both, leaving room for the envelope; a server configured smaller answers 413
+// and the batch is halved until it fits.
 const BATCH = 500;
+const BODY_BYTES = 5 * 1024 * 1024 - 4096;
 const PAGE = 1000;
 const MAX_ROUNDS = 20;
 const EVERY_MS = 30000;
 const RETRY_MS = 2000;
+export const REVOKED = "This tablet's key no longer works — enrol again.";
+
+export class Unanswered extends Error {
+  constructor() { super("The server did not answer for the changes sent: they will be sent again at the next sync."); }
+}
 
 export class SyncEngine {
   constructor(local, api) {
     this.local = local;
     this.api = api;
-    this.status = { online: navigator.onLine, syncing: false, lastSync: null, error: null };
+    this.status = { online: navigator.onLine, syncing: false, lastSync: null, error: null,
+                    revoked: false };
     this.running = null;
     this.listeners = new Set();
   }
@@ -53,14 +63,18 @@ export class SyncEngine {
       await this.rounds();
       const now = new Date().toISOString();
       await this.local.write((tx) => idb.setState(tx, "last_sync", now));
-      this.report({ online: true, lastSync: now, error: null });
+      this.report({ online: true, lastSync: now, error: null, revoked: false });
     } catch (error) {
       const offline = error instanceof Offline;
-      this.report({ online: !offline, error: offline ? null : error.message });
+      // 401: the key was revoked (or replaced). Captures stay in the outbox until the
+      // tablet is enrolled again with a key of its store (enrol.js).
+      const revoked = error instanceof ApiError && error.status === 401;
+      this.report({ online: !offline, revoked,
+                    error: revoked ? REVOKED : (offline ? null : error.message) });
       // The browser says it is online but the server was not reached (the network is
       // coming back, or the `online` event came early): try again soon, not in 30 s.
       if (offline && navigator.onLine) setTimeout(() => this.sync(), RETRY_MS);
-      if (!(error instanceof Offline) && !(error instanceof ApiError)) throw error;
+      if (![Offline, ApiError, Unanswered].some((type) => error instanceof type)) throw error;
     } finally {
       this.report({ syncing: false });
     }
@@ -69,19 +83,32 @@ export class SyncEngine {
   async rounds() {
     const deviceId = await this.local.read((tx) => idb.getState(tx, "device_id"));
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      await this.push(deviceId);
+      const answered = await this.push(deviceId);
       await this.pull();
+      if (!answered) throw new Unanswered();
       if (!(await outbox.nextBatch(this.local, 1)).length) return;
     }
   }
 
+  // False when the server answered for none of a batch: sending it again now would
+  // only get the same answer, so the mutations wait for the next sync.
   async push(deviceId) {
+    let limit = BATCH;
     for (let i = 0; i < 1000; i += 1) {
-      const batch = await outbox.nextBatch(this.local, BATCH);
-      if (!batch.length) return;
-      const results = await this.api.push(deviceId, batch.map(outbox.wire));
-      await outbox.settle(this.local, batch, results);
+      const batch = await outbox.nextBatch(this.local, limit, BODY_BYTES);
+      if (!batch.length) return true;
+      let results;
+      try {
+        results = await this.api.push(deviceId, batch.map(outbox.wire));
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 413)) throw error;
+        if (batch.length === 1) await outbox.tooLarge(this.local, batch[0]);
+        limit = Math.max(1, Math.floor(batch.length / 2));
+        continue;
+      }
+      if (!(await outbox.settle(this.local, batch, results))) return false;
     }
+    return true;
   }
 
   async pull() {

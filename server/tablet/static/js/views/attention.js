@@ -9,17 +9,25 @@ function errorsOf(errors) {
     [name, Array.isArray(messages) ? messages.join(" ") : JSON.stringify(messages)]);
 }
 
+// Only a field the mutation sent, holding text, can be fixed here; an error about the
+// whole record ("_schema") or anything else is shown, never sent back as a field.
+function fixable(row, name) {
+  const value = Object.hasOwn(row.fields, name) ? row.fields[name] : undefined;
+  return value === null || typeof value === "string";
+}
+
 function rejected(app, row) {
   const fixes = new Map();
   const errors = errorsOf(row.errors);
-  const inputs = errors.filter(([name]) => typeof (row.fields[name] ?? "") === "string").map(([name]) => {
+  const inputs = errors.filter(([name]) => fixable(row, name)).map(([name]) => {
     const input = h("input", { value: row.fields[name] || "", "aria-label": `Fix ${name}`,
       oninput: (event) => fixes.set(name, event.target.value.trim() || null) });
     return h("label", { class: "field" }, h("span", {}, name), input);
   });
   return h("li", { class: "attention", "data-mutation": row.mutation_id },
     h("strong", {}, `${row.entity} ${row.op}: refused`),
-    h("ul", { class: "errors" }, errors.map(([name, text]) => h("li", {}, `${name}: ${text}`))),
+    h("ul", { class: "errors" }, errors.map(([name, text]) =>
+      h("li", {}, name.startsWith("_") ? text : `${name}: ${text}`))),
     h("pre", {}, JSON.stringify(row.fields, null, 1)), inputs,
     h("div", { class: "actions" },
       inputs.length ? h("button", { class: "primary", onclick: async () => {

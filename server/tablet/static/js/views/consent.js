@@ -36,12 +36,11 @@ function noticeCard(notice, answers, big) {
     notice.channels.map((channel) => question(notice, channel, answers, big)));
 }
 
+// Every answer in one capture (one transaction): all are kept, or none.
 async function record(app, customerId, answers, method) {
-  for (const { notice, channel, action } of answers.values()) {
-    for (const purpose of notice.purposes) {
-      await app.capture.consent(customerId, { purpose, channel, action, notice, method });
-    }
-  }
+  const events = [...answers.values()].flatMap(({ notice, channel, action }) =>
+    notice.purposes.map((purpose) => ({ purpose, channel, action, notice, method })));
+  if (events.length) await app.capture.consents(customerId, events);
   app.engine.sync();
 }
 
@@ -52,11 +51,18 @@ function consentForm(app, customerId, { method, big }) {
   if (!notices.length) return h("p", { class: "card" }, "No notice on this tablet yet: sync, or ask head office to publish one.");
   const answers = new Map();
   const message = h("p", { class: "error", role: "alert" });
-  const done = async () => {
+  // Disabled while saving: a double tap must not append every event twice.
+  const done = async (event) => {
+    const button = event.currentTarget;
+    if (button.disabled) return;
+    button.disabled = true;
     try {
       await record(app, customerId, answers, method);
       go(`#/customer/${customerId}`);
-    } catch (error) { message.textContent = error.message; }
+    } catch (error) {
+      message.textContent = error.message;
+      button.disabled = false;
+    }
   };
   return h("section", { class: big ? "handover" : "card consent" },
     h("h1", {}, big ? `${customer.given_name}, it is your choice` : `Consent of ${fullName(customer)}`),

@@ -1,32 +1,30 @@
-// The store's day: who to call today, and the open requests by status.
+// The store's day: who to call today (the rule is in who_to_call.js), and the open
+// requests by status.
 
 import { h } from "../dom.js";
-import { OPEN, requestRow } from "./requests_list.js";
+import { requestRow } from "./requests_list.js";
+import { OPEN, storeToday, whoToCall } from "../who_to_call.js";
 
-function today() {
-  const now = new Date();
-  return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
-}
+const SECTIONS = [
+  ["due_today", "Due today", "Nothing is due today."],
+  ["overdue", "Overdue", "Nothing is overdue."],
+  ["ready", "Ready — tell the customer", "Nothing is ready."],
+];
 
 function storeRequests(app) {
   const store = app.identity.store;
   return app.local.list("request").filter((r) => !store || !r.store_id || r.store_id === store.id);
 }
 
-// Ready to be collected (tell them), or due by today and not ready yet (tell them
-// where it stands) — oldest due first.
-export function whoToCall(app) {
-  const day = today();
-  return storeRequests(app).filter((r) => r.status === "ready"
-    || (OPEN.includes(r.status) && r.due_date && r.due_date <= day))
-    .sort((a, b) => (a.due_date || "9999").localeCompare(b.due_date || "9999"));
-}
-
 export function renderToday(app) {
-  const calls = whoToCall(app);
+  const store = app.identity.store;
+  const calls = whoToCall(storeRequests(app), storeToday(store ? store.timezone : null));
   return h("section", { class: "card" }, h("h1", {}, "Who to call today"),
-    calls.length ? h("ul", { class: "requests", "data-testid": "calls" }, calls.map((r) => requestRow(app, r, { withCustomer: true })))
-      : h("p", {}, "Nobody to call today."));
+    SECTIONS.map(([name, title, none]) => h("div", { "data-testid": name },
+      h("h2", {}, `${title} (${calls[name].length})`),
+      calls[name].length
+        ? h("ul", { class: "requests" }, calls[name].map((r) => requestRow(app, r, { withCustomer: true })))
+        : h("p", {}, none))));
 }
 
 export function renderRequests(app) {

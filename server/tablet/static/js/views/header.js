@@ -3,7 +3,7 @@
 import { h, when } from "../dom.js";
 
 function status(app) {
-  const { online, syncing, lastSync, error } = app.engine.status;
+  const { online, syncing, lastSync, error, revoked } = app.engine.status;
   const { pending, attention, conflict } = app.local.counts;
   const up = online && navigator.onLine;
   return [
@@ -12,7 +12,8 @@ function status(app) {
     h("span", { class: "pending", "data-testid": "pending" }, `${pending} to send`),
     h("span", { class: "last-sync", "data-testid": "last-sync" },
       syncing ? "Syncing…" : `Last sync: ${when(lastSync)}`),
-    error ? h("span", { class: "sync-error", role: "alert" }, error) : null,
+    error ? h("span", { class: "sync-error", role: "alert", "data-testid": "sync-error" },
+      revoked ? h("a", { href: "#/enrol" }, error) : error) : null,
     h("a", { href: "#/attention", class: `tray ${attention + conflict ? "has" : ""}`,
              "data-testid": "attention-count" },
       `Needs attention: ${attention + conflict}`),

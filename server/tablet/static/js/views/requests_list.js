@@ -2,8 +2,7 @@
 
 import { h, fullName } from "../dom.js";
 import { REQUEST_TYPES } from "../capture.js";
-
-export const OPEN = ["open", "in_progress", "ready"];
+import { OPEN } from "../who_to_call.js";
 const LABELS = { open: "Open", in_progress: "In progress", ready: "Ready", fulfilled: "Fulfilled",
   cancelled: "Cancelled", expired: "Expired" };
 const STEPS = {

@@ -8,6 +8,17 @@ import * as noteForm from "./note_form.js";
 import * as consent from "./consent.js";
 import * as day from "./day.js";
 import * as attention from "./attention.js";
+import { enrolScreen } from "./enrol_view.js";
+import { enrol } from "../enrol.js";
+
+// Enrolling again (the key was revoked): the same store's key keeps the outbox.
+function reenrol(app) {
+  return enrolScreen(app, null, async (server, key, associate) => {
+    await enrol(app.local, server, key, associate || app.identity.associate);
+    window.location.hash = "#/";
+    window.location.reload();  // start again with the new key
+  }, { again: true });
+}
 
 export const ROUTES = {
   counter: { render: counter.render, live: false },  // keeps its own search box
@@ -21,6 +32,7 @@ export const ROUTES = {
   today: { render: day.renderToday, live: true },
   requests: { render: day.renderRequests, live: true },
   attention: { render: attention.render, live: true },
+  enrol: { render: reenrol, live: false },
 };
 
 const PATTERNS = [
@@ -34,6 +46,7 @@ const PATTERNS = [
   [/^#\/today$/, "today"],
   [/^#\/requests$/, "requests"],
   [/^#\/attention$/, "attention"],
+  [/^#\/enrol$/, "enrol"],
 ];
 
 export function route(hash) {
