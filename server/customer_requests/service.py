@@ -48,8 +48,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequ
         raise Rejected(errors={"customer_id": ["No such customer."]})
     customers.require_live(customer)
     record = CustomerRequest(id=request_id, store_id=store_id, status="open", **data)
-    record.history.append(StatusChange(from_status=None, to_status="open",
-                                       changed_by=data.get("captured_by"), key_id=actor.key_id))
+    record.history.append(_step(actor, None, "open", None, data.get("captured_by")))
     lookups.add(session, record)
     changelog.record(session, "request", record)
     scope.enter(session, store_id, customer)
@@ -103,12 +102,19 @@ def find(session: Session, actor: Actor, args: dict[str, Any], limit: int,
     return paging.page(rows, limit, lambda r: [r.created_at.isoformat(), str(r.id)])
 
 
+def _step(actor: Actor, before: str | None, after: str, reason: str | None,
+          changed_by: str | None) -> StatusChange:
+    # The id is set here, not by the column default at flush: with every key known, a
+    # push's history rows go in as one pipelined executemany instead of a multi-row
+    # INSERT ... RETURNING that psycopg must parse (~8% of a 500-mutation push).
+    return StatusChange(id=uuid.uuid4(), from_status=before, to_status=after, reason=reason,
+                        changed_by=changed_by, key_id=actor.key_id)
+
+
 def _apply_status(record: CustomerRequest, actor: Actor, target: str, reason: str | None,
                   changed_by: str | None) -> None:
     lifecycle.check(record.status, target, reason)
-    record.history.append(StatusChange(from_status=record.status, to_status=target,
-                                       reason=reason, changed_by=changed_by,
-                                       key_id=actor.key_id))
+    record.history.append(_step(actor, record.status, target, reason, changed_by))
     versioning.assign(record, {"status": target, "status_reason": reason})
     record.closed_at = utcnow() if target in lifecycle.CLOSED else None
 

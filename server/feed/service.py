@@ -169,7 +169,7 @@ def _slots(session: Session, customers: set[uuid.UUID]) -> list[_Slot]:
                        ConsentEvent.notice_version_id, ConsentEvent.ordinal)
              .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id)
              .where(among(session, ConsentState.customer_id, customers)))
-    return [_Slot(*row) for row in session.connection().execute(query)]
+    return [_Slot(*row) for row in session.connection().execute(query).all()]
 
 
 def _contactable(session: Session, customers: set[uuid.UUID],
@@ -185,7 +185,7 @@ def _contactable(session: Session, customers: set[uuid.UUID],
                                   CustomerRequest.notify_channels).where(
             among(session, CustomerRequest.customer_id, customers),
             CustomerRequest.status.not_in(CLOSED))
-        for customer_id, chosen in session.connection().execute(open_requests):
+        for customer_id, chosen in session.connection().execute(open_requests).all():
             found[customer_id].update(chosen or ())
     return found
 
@@ -239,7 +239,7 @@ def _histories(session: Session, request_ids: list) -> dict[uuid.UUID, list[dict
              .where(among(session, StatusChange.request_id, request_ids))
              .order_by(StatusChange.changed_at, StatusChange.id))
     found: dict[uuid.UUID, list[dict]] = defaultdict(list)
-    for request_id, before, after, reason, by, at in session.connection().execute(query):
+    for request_id, before, after, reason, by, at in session.connection().execute(query).all():
         found[request_id].append({"from_status": before, "to_status": after, "reason": reason,
                                   "changed_by": by, "changed_at": at.isoformat()})
     return found

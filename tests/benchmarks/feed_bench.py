@@ -30,7 +30,7 @@ import requests
 import sqlalchemy as sa
 
 from server.sync.cursors import Cursor
-from tests.benchmarks.sync_bench import REPO, free_port, wait_up
+from tests.benchmarks.sync_bench import REPO, free_port, load_text, wait_up
 
 # Per block of 10 customers: 10 customers × 2 rows, 10 requests, 1 consent × 2 rows.
 ROWS_PER_BLOCK = 33
@@ -202,6 +202,7 @@ def main() -> None:
         cwd=REPO, env=os.environ | {"BLACKBOOK_LOG_LEVEL": "WARNING"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    load_before = os.getloadavg()
     try:
         wait_up(base)
         http = requests.Session()
@@ -218,7 +219,7 @@ def main() -> None:
     spread = (max(depths.values()) - min(depths.values())) / min(depths.values())
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, gunicorn {args.workers} workers; median of "
-          f"{args.runs}")
+          f"{args.runs}; {load_text(load_before)}")
     print("| measure | result | target |\n|---|---|---|")
     print(f"| throughput: {args.read:,} changes in pages of 1,000 | "
           f"{statistics.median(rates):,.0f} records/s | ≥ 30,000 |")

@@ -193,6 +193,13 @@ def one_run(url: str, workers: int) -> dict:
         server.wait(20)
 
 
+def load_text(before: tuple[float, ...]) -> str:
+    """The machine's load around the runs: on a shared machine, figures mean little
+    without it."""
+    after = os.getloadavg()
+    return f"load average {before[0]:.1f} before, {after[0]:.1f} after (1 min)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -201,6 +208,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be emptied).")
+    load_before = os.getloadavg()
     runs = [one_run(url, args.workers) for _ in range(args.runs)]
     med = statistics.median
     ingest_rate = med(r["ingest"] for r in runs)
@@ -210,7 +218,7 @@ def main() -> None:
     batches = sum(r["latency"][4] for r in runs)
     print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, gunicorn {args.workers} workers, "
-          f"PostgreSQL over loopback; median of {args.runs} runs\n")
+          f"PostgreSQL over loopback; median of {args.runs} runs; {load_text(load_before)}\n")
     print("| measure | Blackbook | target | Kinto 26.5 (issue's reference) |")
     print("|---|---|---|---|")
     print(f"| ingest, 10,000 records in pushes of 500 | {ingest_rate:,.0f} records/s | "

@@ -64,3 +64,16 @@ def test_the_export_shows_who_accessed(client, session, world):
                           headers=world.headers("admin")).json["sections"]
     assert ("read", "customer", "crm") in {(e["action"], e["what"], e["scope"])
                                            for e in sections["who_accessed"]}
+
+
+def test_a_feed_page_logs_each_customer_it_carries_once(client, session, world):
+    # Enough customers for the bulk path (COPY on PostgreSQL), the same rows as one by one.
+    people = [make_customer(session, world.tablet_a.actor) for _ in range(30)]
+    crm = world.headers("crm")
+    assert client.get("/api/v1/feed", query_string={"limit": 1000}, headers=crm).status_code == 200
+    rows = session.execute(sa.select(AccessEntry).where(AccessEntry.what == "crm feed")).scalars()
+    logged = [(r.customer_id, r.action, r.scope, r.key_id is not None, r.at.tzinfo is not None)
+              for r in rows]
+    assert sorted(logged, key=str) == sorted(
+        [(p.id, "read", "crm", True, True) for p in people], key=str)
+    assert ("read", "crm feed", "crm") in log_of(client, world, people[-1].id)
