@@ -39,7 +39,7 @@ from server.core.errors import (
 from server.core.versioning import changed_since
 from server.customers.models import Customer
 from server.privacy import access_log
-from server.stores.models import Store
+from server.stores.models import Device, Store
 from server.sync.entities import RULES, EntityRules
 from server.sync.models import AppliedMutation
 from server.sync.schemas import MAX_MUTATIONS, Mutation
@@ -237,9 +237,16 @@ def _replay(session: Session, actor: Actor, mutation_id: uuid.UUID) -> dict[str,
     stored = lookups.get(session, AppliedMutation, mutation_id)
     if stored is None:
         return None
-    if stored.device_id != actor.device_id:
+    if stored.device_id != actor.device_id and not _same_store(session, actor, stored):
         return _rejected(str(mutation_id), {"mutation_id": ["Used by another device."]})
     return stored.result | {"status": "duplicate"}
+
+
+def _same_store(session: Session, actor: Actor, stored: AppliedMutation) -> bool:
+    """A tablet re-enrolled with a new key (a new device of the same store) sends again
+    what its old key may have applied unanswered: that is a replay, not a clash."""
+    device = lookups.get(session, Device, stored.device_id) if stored.device_id else None
+    return device is not None and device.store_id == actor.store_id
 
 
 def _applied(entity: str, record: Any, version: int | None = None) -> dict[str, Any]:

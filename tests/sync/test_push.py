@@ -144,3 +144,20 @@ def test_push_is_bound_to_the_keys_device_and_limited(client, world):
                                  "mutations": [new_customer() for _ in range(1001)]})
     assert too_many.status_code == 413
     assert too_many.json["code"] == "too_many_mutations"
+
+
+def test_a_new_device_of_the_same_store_replays_what_the_old_one_applied(client, world,
+                                                                          session):
+    """A tablet re-enrolled with a new key sends again what its old key applied but never
+    heard back about: a duplicate for the same store, refused for another store."""
+    batch = [new_customer(given_name="Ada")]
+    [first] = push(client, world.tablet_a, batch)
+    assert first["status"] == "applied"
+    changes = change_count(session)
+    new_key = make_tablet(session, world.store_a)
+    session.commit()
+    [again] = push(client, new_key, batch)
+    assert again == first | {"status": "duplicate"}
+    [elsewhere] = push(client, world.tablet_b, batch)
+    assert elsewhere["status"] == "rejected" and "mutation_id" in elsewhere["errors"]
+    assert change_count(session) == changes
