@@ -17,6 +17,8 @@ PURPOSES: dict[str, str] = {
     "research": "Surveys and research about the service",
 }
 
+REQUEST_UPDATES = "service.request_update"  # telling a customer about their request
+
 # Contact for these purposes is promotional: it needs a live grant (post: no opt-out).
 PROMOTIONAL_ROOTS = frozenset({"marketing", "personalisation", "research"})
 

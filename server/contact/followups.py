@@ -80,7 +80,7 @@ def create(session: Session, actor: Actor, customer_id: uuid.UUID, purpose: str,
 
 def on_request_ready(session: Session, request: CustomerRequest) -> FollowUp:
     """A request became ready: tell the customer, the way they chose for it."""
-    return create(session, None, request.customer_id, "service.request_update",
+    return create(session, None, request.customer_id, purposes.REQUEST_UPDATES,
                   f"request-ready:{request.id}", request.id, trigger="request_ready")
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from server.consent import ledger, purposes
 from server.core.vocabulary import CHANNELS
+from server.customer_requests import lifecycle
 
 DEFAULT_CAP = (4, 30)  # promotional contacts per days, across every channel
 TIMING = frozenset({"quiet_hours", "paused", "frequency_cap"})
@@ -100,7 +101,7 @@ class Decision:
     next_allowed_at: datetime | None
 
 
-OPEN_STATUSES = frozenset({"open", "in_progress", "ready"})
+OPEN_STATUSES = frozenset(lifecycle.OPEN)
 
 
 def decide(subject: Subject, purpose: str, channel: str, now: datetime,

@@ -13,6 +13,7 @@ TYPES = ("back_in_stock", "special_order", "hold", "alteration", "appointment",
          "call_back", "other")
 STATUSES = ("open", "in_progress", "ready", "fulfilled", "cancelled", "expired")
 CLOSED = frozenset({"fulfilled", "cancelled", "expired"})
+OPEN = tuple(s for s in STATUSES if s not in CLOSED)  # still someone's to do
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("in_progress", "ready", "fulfilled", "cancelled", "expired"),

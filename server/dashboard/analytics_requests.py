@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.core.types import utcnow
-from server.customer_requests.lifecycle import CLOSED, TYPES
+from server.customer_requests.lifecycle import CLOSED, OPEN, TYPES
 from server.customer_requests.models import CustomerRequest as R
 from server.dashboard import analytics_sql as q
 from server.stores.models import Store
@@ -122,7 +122,6 @@ def _fulfilment_row(key, label, closed, fulfilled, times) -> Fulfilment:
 
 # -- ageing ------------------------------------------------------------------------------
 
-OPEN = ("open", "in_progress", "ready")
 AGE_BUCKETS = ("0–7", "8–14", "15–30", "31–60", ">60")  # whole days since capture
 _LAST_DAY = (7, 14, 30, 60)
 

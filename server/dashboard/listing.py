@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 
 from server.core import paging
 from server.core.types import utcnow
-from server.customer_requests.lifecycle import CLOSED, STATUSES
+from server.customer_requests.lifecycle import OPEN
 from server.customer_requests.models import CustomerRequest as R
 from server.dashboard import search
 from server.stores.models import Store
 
-OPEN = tuple(s for s in STATUSES if s not in CLOSED)
 COLUMNS = (R.id, Store.code.label("store"), R.type, R.status, R.status_reason, R.sku,
            R.description, R.size, R.colour, R.category, R.quantity, R.due_date,
            R.captured_by, R.created_at, R.updated_at)

@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.consent.purposes import REQUEST_UPDATES
 from server.contact import service as contact
 from server.contact.policy import Context
-from server.core.errors import NotFound
 from server.customer_requests import lifecycle
 from server.customer_requests import service as customer_requests
 from server.customer_requests.models import CustomerRequest
@@ -26,8 +26,6 @@ from server.dashboard.models import User
 from server.notes.models import Note
 from server.privacy import access_log
 from server.stores.models import Store
-
-UPDATES = "service.request_update"
 
 
 @dataclass
@@ -39,9 +37,7 @@ class NoteView:
 
 
 def _request(session: Session, user: User, request_id: uuid.UUID) -> CustomerRequest:
-    record = session.get(CustomerRequest, request_id)
-    if record is None:
-        raise NotFound("No such request.")
+    record = customer_requests.get(session, roles.actor_of(user), request_id)
     roles.require_store(user, record.store_id)
     return record
 
@@ -57,11 +53,12 @@ def _notes(session: Session, user: User, record: CustomerRequest) -> list[NoteVi
             for note in found]
 
 
-def _options(session: Session, user: User, customer: Customer,
-             record: CustomerRequest) -> dict[str, Any] | None:
+def request_options(session: Session, user: User, customer: Customer,
+                    record: CustomerRequest) -> dict[str, Any] | None:
+    """How the customer may hear about this request, with every reason (None: erased)."""
     if customer.erased_at is not None:
         return None
-    return contact.options(session, roles.actor_of(user), customer.id, UPDATES,
+    return contact.options(session, roles.actor_of(user), customer.id, REQUEST_UPDATES,
                            Context(request_id=record.id))
 
 
@@ -72,7 +69,7 @@ def detail(session: Session, user: User, request_id: uuid.UUID) -> dict[str, Any
     may_change = roles.may_change_status(user)
     return {"record": record, "store": session.get(Store, record.store_id),
             "customer": customer, "notes": _notes(session, user, record),
-            "contact": _options(session, user, customer, record), "may_change": may_change,
+            "contact": request_options(session, user, customer, record), "may_change": may_change,
             "next_statuses": lifecycle.TRANSITIONS[record.status] if may_change else ()}
 
 

@@ -11,21 +11,18 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.contact import service as contact
 from server.contact.models import FollowUp
-from server.contact.policy import Context
 from server.core.errors import NotFound
 from server.core.types import utcnow
+from server.customer_requests.lifecycle import OPEN
 from server.customer_requests.models import CustomerRequest as R
 from server.customers.models import Customer
-from server.dashboard import roles
-from server.dashboard.listing import OPEN
+from server.dashboard import roles, service
 from server.dashboard.models import User
 from server.privacy import access_log
 from server.stores.models import Store
 
 LIMIT = 50
-UPDATES = "service.request_update"
 
 
 @dataclass
@@ -65,10 +62,9 @@ def _sections(store: Store, today: date) -> dict[str, sa.Select]:
 
 
 def _call(session: Session, user: User, record: R, customer: Customer) -> Call:
-    if customer.erased_at is not None:
+    options = service.request_options(session, user, customer, record)
+    if options is None:
         return Call(record, "(erased)", None, ["The customer's data was erased."])
-    options = contact.options(session, roles.actor_of(user), customer.id, UPDATES,
-                              Context(request_id=record.id))
     why = [] if options["best"] else sorted({reason.message for decision in options["channels"]
                                              for reason in decision.reasons if reason.blocking})
     name = " ".join(p for p in (customer.given_name, customer.family_name) if p)

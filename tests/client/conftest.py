@@ -3,9 +3,6 @@ database, and tablets of the client library bound to keys made by the factories.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,8 +14,7 @@ from client.store import LocalStore
 from client.tablet import Tablet
 from client.transport import RetryPolicy, Transport
 from tests import factories
-from tests.conftest import REPO
-from tests.test_e2e_server import free_port, wait_until_up
+from tests.servers import gunicorn
 
 # Tests wait milliseconds, not seconds, between retries.
 FAST_RETRY = RetryPolicy(attempts=4, backoff=0.005, max_wait=0.05)
@@ -28,25 +24,8 @@ FAST_RETRY = RetryPolicy(attempts=4, backoff=0.005, max_wait=0.05)
 def live_server(app, database_url, tmp_path_factory) -> Iterator[str]:
     """The real server (gunicorn, threads so requests really overlap) on 127.0.0.1,
     on the test database: the tables the `app` fixture made and empties after each test."""
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "BLACKBOOK_LOG_LEVEL": "WARNING",
-                        "BLACKBOOK_INSTANCE": str(tmp_path_factory.mktemp("live"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4",
-         "--no-control-socket", "--graceful-timeout", "5", "--bind", f"127.0.0.1:{port}",
-         "server:create_app()"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/healthz", process)
+    with gunicorn(database_url, tmp_path_factory.mktemp("live")) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 def open_tablet(server: str, token: str, path: Path, associate: str = "A-117",

@@ -4,29 +4,23 @@ what is held, one-click withdrawal, the export download; and links that do not w
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 
 import pytest
 import requests
 import sqlalchemy as sa
-from playwright.sync_api import sync_playwright
 
 from server.consent.models import ConsentEvent
 from tests.factories import make_customer, make_notice, record_consent
+from tests.servers import chromium
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def page_link(live_server, world, customer) -> str:

@@ -3,24 +3,16 @@ tests), one Debian chromium per module, and a fresh browser profile per test."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests import factories
 from tests.client.conftest import live_server  # noqa: F401  (a fixture, used by name)
-from tests.conftest import REPO
-from tests.test_e2e_server import free_port, wait_until_up
+from tests.servers import chromium, gunicorn
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Committed and linked from the README (tests/artifacts/ is ignored by git).
 ARTIFACTS = Path(__file__).resolve().parent / "screenshots"
 WAIT_MS = 10_000  # every wait in these tests is bounded
@@ -29,10 +21,8 @@ SMALL_BODY = 16_384  # bytes: a few notes fill a push, so the size limits show q
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -83,23 +73,6 @@ def tablet(session, world):
 @pytest.fixture(scope="module")
 def small_body_server(app, database_url, tmp_path_factory) -> Iterator[str]:
     """The real server as `live_server`, but refusing bodies over SMALL_BODY bytes (413)."""
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "BLACKBOOK_LOG_LEVEL": "WARNING",
-                        "BLACKBOOK_MAX_BODY": str(SMALL_BODY),
-                        "BLACKBOOK_INSTANCE": str(tmp_path_factory.mktemp("small"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
-         "--no-control-socket", "--graceful-timeout", "5", "--bind", f"127.0.0.1:{port}",
-         "server:create_app()"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/healthz", process)
+    with gunicorn(database_url, tmp_path_factory.mktemp("small"), workers=1,
+                  env={"BLACKBOOK_MAX_BODY": str(SMALL_BODY)}) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
