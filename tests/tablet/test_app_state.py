@@ -44,6 +44,11 @@ def test_an_error_about_the_whole_record_is_text_not_a_field_to_fix(
     assert tray.get_by_role("textbox").count() == 1  # phone only
     assert tray.get_by_label("Fix _schema").count() == 0
     tray.get_by_label("Fix phone").fill("07911 123458")
+    # A background sync redraws the tray: what was typed must still be there (it was not,
+    # and the old number went again — a flaky failure in CI).
+    page.evaluate("() => window.blackbook.local.listeners.forEach((listener) => listener())")
+    page.wait_for_timeout(200)
+    assert tray.get_by_label("Fix phone").input_value() == "07911 123458"
     tray.get_by_role("button", name="Send again").click()
     page.get_by_test_id("attention-count").get_by_text("Needs attention: 0").wait_for()
     wait_synced(page)

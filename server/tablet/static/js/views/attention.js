@@ -16,14 +16,25 @@ function fixable(row, name) {
   return value === null || typeof value === "string";
 }
 
+// What the associate typed, per refused mutation: the tray is redrawn whenever the local
+// copy changes (a sync in the background), and a fix must survive that.
+const drafts = new Map();
+
+function draftOf(mutationId) {
+  if (!drafts.has(mutationId)) drafts.set(mutationId, new Map());
+  return drafts.get(mutationId);
+}
+
 function rejected(app, row) {
-  const fixes = new Map();
+  const fixes = draftOf(row.mutation_id);
   const errors = errorsOf(row.errors);
   const inputs = errors.filter(([name]) => fixable(row, name)).map(([name]) => {
-    const input = h("input", { value: row.fields[name] || "", "aria-label": `Fix ${name}`,
-      oninput: (event) => fixes.set(name, event.target.value.trim() || null) });
+    const value = fixes.has(name) ? fixes.get(name) : row.fields[name] || "";
+    const input = h("input", { value, "aria-label": `Fix ${name}`,
+      oninput: (event) => fixes.set(name, event.target.value) });
     return h("label", { class: "field" }, h("span", {}, name), input);
   });
+  const typed = () => Object.fromEntries([...fixes].map(([name, text]) => [name, text.trim() || null]));
   return h("li", { class: "attention", "data-mutation": row.mutation_id },
     h("strong", {}, `${row.entity} ${row.op}: refused`),
     h("ul", { class: "errors" }, errors.map(([name, text]) =>
@@ -31,10 +42,14 @@ function rejected(app, row) {
     h("pre", {}, JSON.stringify(row.fields, null, 1)), inputs,
     h("div", { class: "actions" },
       inputs.length ? h("button", { class: "primary", onclick: async () => {
-        await outbox.requeue(app.local, row.mutation_id, Object.fromEntries(fixes));
+        await outbox.requeue(app.local, row.mutation_id, typed());
+        drafts.delete(row.mutation_id);
         app.engine.sync();
       } }, "Send again") : null,
-      h("button", { class: "quiet", onclick: () => outbox.discard(app.local, row.mutation_id) }, "Discard")));
+      h("button", { class: "quiet", onclick: () => {
+        drafts.delete(row.mutation_id);
+        return outbox.discard(app.local, row.mutation_id);
+      } }, "Discard")));
 }
 
 function conflicted(app, row) {
