@@ -7,6 +7,7 @@ The database is SQLite in a temporary file unless DATABASE_URL names another
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,21 @@ def app(database_url, tmp_path_factory):
         db.engine.dispose()
 
 
-def _empty_tables() -> None:
+def _empty_tables(attempts: int = 5) -> None:
+    """Empty every table. A real server under test may still be finishing a request
+    (a tablet page's background sync): PostgreSQL may then pick the TRUNCATE as the
+    victim of a deadlock, and it is simply tried again."""
+    for attempt in range(attempts):
+        try:
+            _truncate()
+            return
+        except sa.exc.OperationalError as error:
+            if "deadlock" not in str(error).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _truncate() -> None:
     db.session.remove()
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:
