@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,31 @@ TEST_SECRET_KEY = "blackbook-tests-master-key"  # signs the tests' webhooks; nev
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory, worker_id):
     url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    elif worker_id == "master" or not is_postgres(url):
+        yield url
+    else:
+        # pytest-xdist: each worker empties tables after every test, so each gets a
+        # database of its own beside the named one (the role needs CREATEDB).
+        with _worker_database(url, f"{url.rsplit('/', 1)[1]}_{worker_id}") as own:
+            yield own
+
+
+@contextmanager
+def _worker_database(url: str, name: str):
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield f"{url.rsplit('/', 1)[0]}/{name}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
