@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.changelog import bodies
 from server.changelog.models import Change, ChangeCounter, StoreCustomer
+from server.core import bulk
 from server.core.types import utcnow
 from server.webhooks import outbox as webhooks
 
@@ -36,6 +37,7 @@ class PendingChange:
     store_id: uuid.UUID | None
     customer_id: uuid.UUID | None
     reason: str | None
+    body: dict[str, Any] | None = None  # given when the record is a row, not a model
 
     @property
     def key(self) -> tuple[str, uuid.UUID]:
@@ -43,18 +45,21 @@ class PendingChange:
 
 
 def record(session: Session, entity: str, obj: Any, *, op: str = "upsert",
-           reason: str | None = None, store_id: uuid.UUID | None = None) -> None:
+           reason: str | None = None, store_id: uuid.UUID | None = None,
+           body: dict[str, Any] | None = None) -> None:
     """Note that `obj` changed in this transaction; it is logged when the transaction commits.
 
     `store_id` defaults to the record's own store; a customer's record (PER_CUSTOMER)
     carries one only when it enters that store's scope, and is otherwise fanned out.
+    `body`: the record as a tablet sees it, when `obj` is a row inserted in bulk
+    rather than a model (see changelog.bodies.of_row); otherwise dumped at commit.
     """
     version = obj.version + 1 if op == "delete" else None
     if store_id is None and entity not in PER_CUSTOMER:
         store_id = getattr(obj, "store_id", None)
     session.info.setdefault(PENDING, []).append(PendingChange(
         entity, obj, op, version, store_id,
-        getattr(obj, "customer_id", None) if entity != "customer" else obj.id, reason))
+        getattr(obj, "customer_id", None) if entity != "customer" else obj.id, reason, body))
 
 
 def mark(session: Session) -> int:
@@ -133,7 +138,7 @@ def _write_log(session: Session) -> None:
     now = utcnow()
     for i, row in enumerate(rows):
         row["seq"], row["committed_at"] = last - len(rows) + i + 1, now
-    session.execute(sa.insert(Change), rows)
+    bulk.insert(session, Change.__table__, rows)
     webhooks.enqueue(session, rows)  # the outbox, in this same transaction
 
 
@@ -142,7 +147,7 @@ def _row(change: PendingChange) -> dict[str, Any]:
     return {"entity": change.entity, "record_id": change.record.id, "op": change.op,
             "version": change.version or change.record.version, "store_id": change.store_id,
             "customer_id": change.customer_id, "reason": change.reason,
-            "body": bodies.body(change.entity, change.record, change.op)}
+            "body": change.body or bodies.body(change.entity, change.record, change.op)}
 
 
 def _forget_on_end(session: Session, transaction) -> None:

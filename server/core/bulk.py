@@ -1,0 +1,105 @@
+"""Many new rows into one table, as cheaply as the database allows.
+
+A sync push of 500 captures writes ~2,000 rows. The ORM's unit of work costs more
+than the database does; a Core executemany (pipelined by psycopg) is ~3x cheaper,
+and on PostgreSQL a COPY is ~2x cheaper again (see privacy.access_log).
+Rows are complete: every column given, its model default computed here per row
+when the caller left it out, so a COPY stores what an INSERT would have.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+# Below this many rows an INSERT is as cheap as a COPY.
+COPY_FROM = 20
+
+
+def complete(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
+    """The row with every column: the model's default (scalar or per-row) where not given."""
+    row = {}
+    for key, default, per_row in _defaults(table):
+        if key in values:
+            row[key] = values[key]
+        else:
+            row[key] = default(None) if per_row else default
+    return row
+
+
+@functools.cache
+def _defaults(table: sa.Table) -> tuple[tuple[str, Any, bool], ...]:
+    return tuple((column.key, None if column.default is None else column.default.arg,
+                  column.default is not None and column.default.is_callable)
+                 for column in table.columns)
+
+
+def insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert complete rows in the session's transaction (see `insert_all`)."""
+    insert_all(session, [(table, rows)])
+
+
+def insert_all(session: Session, batches: list[tuple[sa.Table, list[dict[str, Any]]]]) -> None:
+    """Insert complete rows into each table, in order, in the session's transaction.
+
+    PostgreSQL: a COPY per table from COPY_FROM rows; smaller batches as executemany
+    in one pipeline (one round trip for all of them). Elsewhere one executemany per
+    table. A database error is raised as SQLAlchemy raises an INSERT's (an
+    IntegrityError for a duplicate key)."""
+    batches = [(table, rows) for table, rows in batches if rows]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        for table, rows in batches:
+            session.execute(sa.insert(table), rows)
+        return
+    import psycopg  # only on PostgreSQL
+
+    statement = None
+    try:
+        small = [(t, r) for t, r in batches if len(r) < COPY_FROM]
+        if small:
+            with connection.connection.driver_connection.pipeline():
+                for table, rows in small:
+                    statement = _executemany(connection, table, rows)
+        for table, rows in batches:
+            if len(rows) >= COPY_FROM:
+                statement = _copy(connection, table, rows)
+    except psycopg.Error as error:
+        raise sa.exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
+
+
+def _parameters(dialect, table: sa.Table, rows: list[dict[str, Any]]):
+    """The parameters an INSERT would send (JSON serialised, times in UTC, ...)."""
+    columns = list(table.columns)
+    binds = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    for row in rows:
+        yield [row[column.key] if bind is None else bind(row[column.key])
+               for column, bind in zip(columns, binds, strict=True)]
+
+
+def _names(dialect, table: sa.Table) -> str:
+    return ", ".join(dialect.identifier_preparer.quote(column.name) for column in table.columns)
+
+
+def _executemany(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> str:
+    dialect = connection.dialect
+    marks = ", ".join(["%s"] * len(table.columns))
+    statement = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "  # noqa: S608
+                 f"({_names(dialect, table)}) VALUES ({marks})")
+    with connection.connection.driver_connection.cursor() as cursor:
+        cursor.executemany(statement, list(_parameters(dialect, table, rows)))
+    return statement
+
+
+def _copy(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> str:
+    dialect = connection.dialect
+    statement = (f"COPY {dialect.identifier_preparer.format_table(table)} "
+                 f"({_names(dialect, table)}) FROM STDIN")
+    with connection.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(statement) as copy:
+        for values in _parameters(dialect, table, rows):
+            copy.write_row(values)
+    return statement
