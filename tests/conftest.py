@@ -24,11 +24,12 @@ TEST_SECRET_KEY = "blackbook-tests-master-key"  # signs the tests' webhooks; nev
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory, worker_id):
+def database_url(tmp_path_factory):
     url = os.environ.get("DATABASE_URL")
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER")
     if not url:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    elif worker_id == "master" or not is_postgres(url):
+    elif not worker_id or not is_postgres(url):
         yield url
     else:
         # pytest-xdist: each worker empties tables after every test, so each gets a

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.core.types import UTCDateTime, utcnow
 from server.extensions import db
@@ -47,6 +47,11 @@ class StoreCustomer(db.Model):
     customer_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("customers.id"),
                                                    primary_key=True, index=True)
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Never loaded (lazy="raise"): it is here so that a flush writes a new customer
+    # before the scope rows naming them. Without it the unit of work orders the two
+    # tables by name, and every push group with a new customer failed its one flush
+    # and was replayed a mutation at a time.
+    customer: Mapped[object] = relationship("Customer", lazy="raise")
 
 
 class ChangeCounter(db.Model):

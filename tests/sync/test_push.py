@@ -161,3 +161,20 @@ def test_a_new_device_of_the_same_store_replays_what_the_old_one_applied(client,
     [elsewhere] = push(client, world.tablet_b, batch)
     assert elsewhere["status"] == "rejected" and "mutation_id" in elsewhere["errors"]
     assert change_count(session) == changes
+
+
+def test_new_customers_and_their_requests_go_in_together_not_one_by_one(
+        client, world, session, monkeypatch):
+    """A group of new records is one flush; falling back to one savepoint per mutation
+    is for surprises. New customers are the common case (the store's scope row refers to
+    the customer row), so they must not be a surprise."""
+    from server.sync import push as pushing
+
+    one_by_one = []
+    careful = pushing._one
+    monkeypatch.setattr(pushing, "_one", lambda *a, **k: one_by_one.append(1) or careful(*a, **k))
+    customers = [new_customer(given_name=f"C{i}") for i in range(5)]
+    batch = customers + [new_request(c["id"]) for c in customers]
+    results = push(client, world.tablet_a, batch)
+    assert [r["status"] for r in results] == ["applied"] * 10
+    assert one_by_one == []
