@@ -20,11 +20,13 @@ the customer's consent *now*:
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -35,12 +37,12 @@ from server.consent import ledger
 from server.consent import service as consent
 from server.consent.models import ConsentEvent, ConsentState, Notice
 from server.core.actor import Actor
-from server.core.sets import among
 from server.core.types import utcnow
+from server.core.uuid_text import among_ids, uuid_text
 from server.core.vocabulary import CHANNELS
 from server.customer_requests.lifecycle import CLOSED
 from server.customer_requests.models import CustomerRequest, StatusChange
-from server.sync.pull import read
+from server.sync.pull import Logged, read, stream
 
 PER_CUSTOMER = ("customer", "consent")
 PER_STORE = ("request", "note")
@@ -52,16 +54,13 @@ def _in_feed(change) -> sa.ColumnElement:
                   change.entity.in_(PER_STORE))
 
 
-def _stream(after: int) -> sa.Select:
+@functools.cache
+def _stream() -> sa.Select:
     later = aliased(Change)
     superseded = sa.exists().where(later.entity == Change.entity,
                                    later.record_id == Change.record_id,
                                    later.seq > Change.seq, _in_feed(later))
-    return (sa.select(Change.seq, Change.entity, Change.record_id, Change.op, Change.version,
-                      Change.reason, Change.customer_id,
-                      sa.cast(Change.body, sa.Text).label("body"))
-            .where(Change.seq > after, _in_feed(Change), ~superseded)
-            .order_by(Change.seq))
+    return stream(_in_feed(Change), superseded)
 
 
 @dataclass
@@ -69,7 +68,7 @@ class FeedPage:
     items: list[str]  # each change as JSON text: a page is spliced, not re-serialised
     next_cursor: str
     has_more: bool
-    customer_ids: set = field(default_factory=set)  # whose data this page carries
+    customer_ids: set[str] = field(default_factory=set)  # whose data (ids as text)
 
     @property
     def changes(self) -> list[dict[str, Any]]:
@@ -81,15 +80,16 @@ class FeedPage:
 
 
 def feed(session: Session, actor: Actor, token: str | None, limit: int) -> FeedPage:
-    rows, next_cursor, has_more = read(session, _stream, token, limit)
+    rows, next_cursor, has_more = read(session, _stream(), token, limit)
     return FeedPage(_crm_view(session, rows), next_cursor, has_more,
-                    {r.customer_id for r in rows})
+                    {r.customer_id for r in rows} - {None})
 
 
 # -- the CRM's view of a page ---------------------------------------------------------------
+# Ids are text throughout (uuid_text): a page names ~1,000 records and ~500 customers.
 
 class _Slot(NamedTuple):
-    customer_id: uuid.UUID
+    customer_id: str
     purpose: str
     channel: str
     action: str
@@ -99,7 +99,7 @@ class _Slot(NamedTuple):
     ordinal: int
 
 
-def _crm_view(session: Session, rows: list) -> list[str]:
+def _crm_view(session: Session, rows: list[Logged]) -> list[str]:
     # A consent change stands for its customer's whole consent state, and their record.
     customers = {r.customer_id for r in rows if r.entity in PER_CUSTOMER and r.customer_id}
     consent_at = {r.customer_id: r.seq for r in rows if r.entity == "consent"}
@@ -128,8 +128,8 @@ def _crm_view(session: Session, rows: list) -> list[str]:
             out.append(_customer(row.record_id, row.version, json.loads(row.body), channels,
                                  row.reason))
         elif row.entity == "request":
-            history = json.dumps(histories.get(row.record_id, []), separators=(",", ":"))
-            record = f'{row.body.rstrip()[:-1]},"history":{history}}}'
+            history = ",".join(histories.get(row.record_id, ()))
+            record = f'{row.body.rstrip()[:-1]},"history":[{history}]}}'
             out.append(_upsert("request", row.record_id, row.version, record))
         elif json.loads(row.body).get("sensitive"):
             out.append(_tombstone("note", row.record_id, row.version, "withheld"))
@@ -150,8 +150,8 @@ def _tombstone(entity: str, record_id, version: int, reason: str | None) -> str:
             f'"reason":{json.dumps(reason)}}}')
 
 
-def _customer(customer_id: uuid.UUID, version: int, record: dict[str, Any],
-              channels: dict[uuid.UUID, set[str]], reason: str | None = None) -> str:
+def _customer(customer_id: str, version: int, record: dict[str, Any],
+              channels: dict[str, set[str]], reason: str | None = None) -> str:
     allowed = channels.get(customer_id, set())
     for name, uses in CONTACT_FIELDS.items():
         if not allowed.intersection(uses):
@@ -160,43 +160,53 @@ def _customer(customer_id: uuid.UUID, version: int, record: dict[str, Any],
                    json.dumps(record, separators=(",", ":")), reason)
 
 
-def _slots(session: Session, customers: set[uuid.UUID]) -> list[_Slot]:
+def _slots(session: Session, customers: set[str]) -> list[_Slot]:
     """The event speaking for each (purpose, channel) of these customers."""
     if not customers:
         return []
-    query = (sa.select(ConsentState.customer_id, ConsentState.purpose, ConsentState.channel,
+    query = (sa.select(uuid_text(ConsentState.customer_id), ConsentState.purpose,
+                       ConsentState.channel,
                        ConsentEvent.action, ConsentEvent.received_at, ConsentEvent.expires_at,
                        ConsentEvent.notice_version_id, ConsentEvent.ordinal)
              .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id)
-             .where(among(session, ConsentState.customer_id, customers)))
+             .where(among_ids(session, ConsentState.customer_id, customers)))
     return [_Slot(*row) for row in session.connection().execute(query).all()]
 
 
-def _contactable(session: Session, customers: set[uuid.UUID],
-                 live: list[_Slot]) -> dict[uuid.UUID, set[str]]:
+def _contactable(session: Session, customers: set[str],
+                 live: list[_Slot]) -> dict[str, set[str]]:
     """Channels on which some purpose allows contact now: live grants, and the channels
     chosen for the customer's open requests."""
-    found: dict[uuid.UUID, set[str]] = defaultdict(set)
+    found: dict[str, set[str]] = defaultdict(set)
     for slot in live:
         found[slot.customer_id].update(CHANNELS if slot.channel == ledger.ALL
                                        else (slot.channel,))
     if customers:
-        open_requests = sa.select(CustomerRequest.customer_id,
-                                  CustomerRequest.notify_channels).where(
-            among(session, CustomerRequest.customer_id, customers),
+        open_requests = sa.select(
+            uuid_text(CustomerRequest.customer_id),
+            sa.cast(CustomerRequest.notify_channels, sa.Text)).where(
+            among_ids(session, CustomerRequest.customer_id, customers),
             CustomerRequest.status.not_in(CLOSED))
         for customer_id, chosen in session.connection().execute(open_requests).all():
-            found[customer_id].update(chosen or ())
+            found[customer_id].update(_channel_list(chosen))
     return found
 
 
-def _consent_states(session: Session, consent_at: dict[uuid.UUID, int], slots: list[_Slot],
-                    live: set[_Slot]) -> dict[uuid.UUID, str]:
+@functools.lru_cache(maxsize=256)
+def _channel_list(text: str | None) -> tuple[str, ...]:
+    """A request's chosen channels, from their JSON text: a handful of distinct lists
+    (["sms"], ["sms", "email"]…) among the page's hundreds of requests."""
+    return tuple(json.loads(text) or ()) if text else ()
+
+
+def _consent_states(session: Session, consent_at: dict[str, int], slots: list[_Slot],
+                    live: set[_Slot]) -> dict[str, str]:
     if not consent_at:
         return {}
-    notices = {n.id: n for n in session.scalars(sa.select(Notice))}
-    states: dict[uuid.UUID, list[dict]] = defaultdict(list)
-    versions: dict[uuid.UUID, int] = defaultdict(int)
+    notices = {n.id: n for n in session.connection().execute(
+        sa.select(Notice.id, Notice.key, Notice.language, Notice.number))}
+    states: dict[str, list[dict]] = defaultdict(list)
+    versions: dict[str, int] = defaultdict(int)
     for slot in slots:
         if slot.customer_id not in consent_at:
             continue
@@ -209,37 +219,46 @@ def _consent_states(session: Session, consent_at: dict[uuid.UUID, int], slots: l
                        "number": notice.number} if notice else None})
         versions[slot.customer_id] = max(versions[slot.customer_id], slot.ordinal)
     return {c: _upsert("consent_state", c, versions[c], json.dumps(
-                {"customer_id": str(c),
+                {"customer_id": c,
                  "state": sorted(states[c], key=lambda s: (s["purpose"], s["channel"]))},
                 separators=(",", ":")))
             for c in consent_at}
 
 
-def _customer_bodies(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple]:
+def _customer_bodies(session: Session, ids: set[str]) -> dict[str, tuple]:
     """Customers re-sent after a consent change: (version, body) as last logged."""
     if not ids:
         return {}
     latest = (sa.select(Change.record_id, sa.func.max(Change.seq).label("seq"))
-              .where(Change.entity == "customer", Change.record_id.in_(ids),
+              .where(Change.entity == "customer", among_ids(session, Change.record_id, ids),
                      Change.store_id.is_(None))
               .group_by(Change.record_id).subquery())
-    query = (sa.select(Change.record_id, Change.version, Change.op, Change.body)
+    query = (sa.select(uuid_text(Change.record_id), Change.version, Change.op, Change.body)
              .join(latest, sa.and_(Change.seq == latest.c.seq,
                                    Change.record_id == latest.c.record_id)))
     return {record_id: (version, dict(body))
             for record_id, version, op, body in session.execute(query) if op != "delete"}
 
 
-def _histories(session: Session, request_ids: list) -> dict[uuid.UUID, list[dict]]:
+def _histories(session: Session, request_ids: list[str]) -> dict[str, list[str]]:
+    """Each request's status changes, oldest first, each as its JSON text."""
     if not request_ids:
         return {}
-    query = (sa.select(StatusChange.request_id, StatusChange.from_status,
+    query = (sa.select(uuid_text(StatusChange.request_id), StatusChange.from_status,
                        StatusChange.to_status, StatusChange.reason, StatusChange.changed_by,
                        StatusChange.changed_at)
-             .where(among(session, StatusChange.request_id, request_ids))
+             .where(among_ids(session, StatusChange.request_id, request_ids))
              .order_by(StatusChange.changed_at, StatusChange.id))
-    found: dict[uuid.UUID, list[dict]] = defaultdict(list)
+    found: dict[str, list[str]] = defaultdict(list)
     for request_id, before, after, reason, by, at in session.connection().execute(query).all():
-        found[request_id].append({"from_status": before, "to_status": after, "reason": reason,
-                                  "changed_by": by, "changed_at": at.isoformat()})
+        found[request_id].append(
+            f'{{"from_status":{_string(before)},"to_status":{_string(after)},'
+            f'"reason":{_string(reason)},"changed_by":{_string(by)},'
+            f'"changed_at":"{at.isoformat()}"}}')
     return found
+
+
+def _string(value: str | None) -> str:
+    """A string as json.dumps writes it (ASCII, escaped), or null: ~500 histories a page
+    are written as text, without a dict and an encoder each."""
+    return "null" if value is None else encode_basestring_ascii(value)

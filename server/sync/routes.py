@@ -59,7 +59,7 @@ class Pull(MethodView):
         page = pulling.pull(db.session, current_actor(), args["cursor"], args["limit"])
         access_log.read(db.session, current_actor(), "read", "sync pull", page.customer_ids)
         headers = {"ETag": f'"{page.next_cursor}"'}
-        if not page.changes and request.if_none_match.contains(page.next_cursor):
+        if not page.items and request.if_none_match.contains(page.next_cursor):
             return Response(status=304, headers=headers)
         # Records were serialised at commit (PullPage documents them): sent as they are.
         return Response(page.to_json(), mimetype="application/json", headers=headers)

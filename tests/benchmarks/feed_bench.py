@@ -3,6 +3,7 @@
     DATABASE_URL=postgresql+psycopg://user:pw@127.0.0.1/scratch_db \
         .venv/bin/python -m tests.benchmarks.feed_bench
 
+Add --reuse to keep a log filled by an earlier run (only a new crm key is issued).
 The database is emptied and filled with --changes change-log rows (default
 1,000,000): customers (logged for everyone and for their store), requests with
 their status history, and consent events for one customer in ten, with current
@@ -145,6 +146,21 @@ def _multiply(connection, blocks: int) -> None:
         connection.execute(sa.text(statement))
 
 
+def crm_key(url: str) -> str:
+    """A new crm key on a database filled before (--reuse)."""
+    from server import create_app
+    from server.extensions import db
+    from server.stores import keys
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        _, token = keys.issue(db.session, "crm", "bench crm")
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return token
+
+
 def head(url: str) -> int:
     engine = sa.create_engine(url)
     with engine.connect() as connection:
@@ -189,10 +205,12 @@ def main() -> None:
     parser.add_argument("--read", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the log an earlier run filled (--changes is ignored)")
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
     started = time.perf_counter()
-    token = prepare(url, args.changes)
+    token = crm_key(url) if args.reuse else prepare(url, args.changes)
     last = head(url)
     print(f"log filled: {last:,} changes in {time.perf_counter() - started:.0f} s")
     port = free_port()
