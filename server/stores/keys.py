@@ -53,7 +53,11 @@ def issue(session: Session, scope: str, label: str, store: Store | None = None,
 def authenticate(session: Session, token: str) -> Actor:
     if not token or len(token) > MAX_TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX + "_"):
         raise Unauthorized("The API key is missing or not a Blackbook key.")
-    key = session.scalar(sa.select(ApiKey).where(ApiKey.digest == digest(token)))
+    # The columns only, not an ApiKey object: every API request asks this first.
+    key = session.connection().execute(
+        sa.select(ApiKey.scope, ApiKey.id, ApiKey.store_id, ApiKey.device_id, ApiKey.label,
+                  ApiKey.channel, ApiKey.revoked_at)
+        .where(ApiKey.digest == digest(token))).first()
     if key is None:
         raise Unauthorized("The API key is not known.")
     if key.revoked_at is not None:
