@@ -70,6 +70,15 @@ def added(session: Session) -> int:
     return session.info.get(ADDED, 0)
 
 
+def written(session: Session, model: type, keys: Iterable[Any]) -> None:
+    """These rows were written around the ORM (bulk inserts): forget what was known of
+    them (absent, when prefetched), so they are read from the database from now on."""
+    known = session.info.get(KNOWN)
+    if known is not None:
+        for key in keys:
+            known.pop((model, key), None)
+
+
 def forget(session: Session) -> None:
     """Drop the memory (after a rollback it may describe rows that are gone)."""
     session.info.pop(KNOWN, None)

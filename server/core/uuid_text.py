@@ -43,9 +43,13 @@ def among_ids(session: Session, column: sa.ColumnElement,
     text parameter cast to uuid[]: no list of 500 parameters, and no 500 UUIDs to make
     and dump. Elsewhere a plain IN of UUIDs."""
     if session.get_bind().dialect.name == "postgresql":
-        array = sa.cast(sa.literal(id_array(ids), sa.Text), postgresql.ARRAY(sa.Uuid))
-        return column == sa.any_(array)
+        return column == sa.any_(uuid_array(sa.literal(id_array(ids), sa.Text)))
     return column.in_([uuid.UUID(text) for text in ids])
+
+
+def uuid_array(text: sa.ColumnElement) -> sa.ColumnElement:
+    """PostgreSQL: an `id_array` text (a literal or a bound parameter) as a uuid[]."""
+    return sa.cast(text, postgresql.ARRAY(sa.Uuid))
 
 
 def id_array(ids: Iterable[str]) -> str:

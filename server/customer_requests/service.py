@@ -61,9 +61,15 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequ
     record = CustomerRequest(**values)
     record.history.append(_step(actor, None, "open", None, values.get("captured_by")))
     lookups.add(session, record)
-    changelog.record(session, "request", record)
-    scope.enter(session, values["store_id"], lookups.get(session, Customer, record.customer_id))
+    _captured(session, record)
     return record
+
+
+def _captured(session: Session, record: Any, body: dict[str, Any] | None = None) -> None:
+    """What follows a new request, however it was written: its change-log entry, and its
+    customer entering the store's scope."""
+    changelog.record(session, "request", record, body=body)
+    scope.enter(session, record.store_id, lookups.get(session, Customer, record.customer_id))
 
 
 class Captures:
@@ -83,8 +89,7 @@ class Captures:
         self.requests.append(row)
         self.steps.append(bulk.complete(_STEPS, step | {"request_id": row["id"]}))
         record = SimpleNamespace(**row)
-        changelog.record(session, "request", record, body=bodies.of_row("request", row))
-        scope.enter(session, row["store_id"], lookups.get(session, Customer, row["customer_id"]))
+        _captured(session, record, body=bodies.of_row("request", row))
         return record
 
     def insert(self, session: Session, *more: tuple[Any, list[dict[str, Any]]]) -> None:

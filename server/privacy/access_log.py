@@ -22,13 +22,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from server.core import paging
 from server.core.actor import Actor
 from server.core.types import utcnow
-from server.core.uuid_text import id_array
+from server.core.uuid_text import id_array, uuid_array
 from server.customers import service as customers
 from server.privacy.models import AccessEntry
 
@@ -70,7 +69,7 @@ def _insert_for_each() -> sa.Insert:
     """PostgreSQL: one row per customer, made by the database from one array (:ids, the
     text of a uuid[]: no UUID objects to make or dump). Built once, run with parameters."""
     entry = AccessEntry.__table__.c
-    ids = sa.cast(sa.bindparam("ids", type_=sa.Text), postgresql.ARRAY(sa.Uuid))
+    ids = uuid_array(sa.bindparam("ids", type_=sa.Text))
     customers = sa.func.unnest(ids).table_valued("customer_id").render_derived()
     values = {entry.id: sa.func.gen_random_uuid(), entry.customer_id: customers.c.customer_id}
     values |= {column: sa.bindparam(column.name, type_=column.type) for column in (

@@ -234,12 +234,10 @@ class _Captured:
         self.requests.insert(session, (_APPLIED, [bulk.complete(_APPLIED, {
             "mutation_id": self.parsed[i]["mutation_id"], "device_id": self.actor.device_id,
             "result": self.results[i]}) for i in self.indexes]))
-        # The batch's lookups hold these requests and mutation ids as absent: from now
-        # on they are read from the database.
-        known = session.info.get(lookups.KNOWN, {})
-        for i in self.indexes:
-            known.pop((AppliedMutation, self.parsed[i]["mutation_id"]), None)
-            known.pop((CustomerRequest, self.parsed[i]["id"]), None)
+        # The batch's lookups hold these requests and mutation ids as absent.
+        lookups.written(session, AppliedMutation,
+                        [self.parsed[i]["mutation_id"] for i in self.indexes])
+        lookups.written(session, CustomerRequest, [self.parsed[i]["id"] for i in self.indexes])
         self.indexes = []
 
 
