@@ -17,8 +17,6 @@ class Change(db.Model):
     __table_args__ = (
         sa.Index("ix_changes_record", "entity", "record_id", "seq"),
         sa.Index("ix_changes_store_seq", "store_id", "seq"),
-        # A store's stream: "is there a later change of this record for this store?"
-        sa.Index("ix_changes_store_record", "store_id", "entity", "record_id", "seq"),
         sa.Index("ix_changes_customer_seq", "customer_id", "seq"),
     )
 
@@ -35,6 +33,11 @@ class Change(db.Model):
     # a tombstone.
     body: Mapped[dict | None] = mapped_column(sa.JSON)
     committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A later change of the same record in the same stream (same store hint, or none)
+    # exists: set by that change's commit (changelog.service), so a page skips the
+    # change by reading a column, not by probing the index for a later one per row.
+    superseded: Mapped[bool] = mapped_column(sa.Boolean, default=False,
+                                             server_default=sa.false())
 
 
 class StoreCustomer(db.Model):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from server.changelog.models import Change, ChangeRetention
 from server.core.types import utcnow
@@ -31,11 +31,7 @@ def pruned_through(session: Session) -> int:
 
 def prune(session: Session, tombstone_age: timedelta, now: datetime | None = None) -> Pruned:
     """Drop superseded changes, and tombstones older than `tombstone_age`."""
-    later = aliased(Change)
-    superseded = sa.exists().where(later.store_id.is_not_distinct_from(Change.store_id),
-                                   later.entity == Change.entity,
-                                   later.record_id == Change.record_id, later.seq > Change.seq)
-    dropped = session.execute(sa.delete(Change).where(superseded)
+    dropped = session.execute(sa.delete(Change).where(Change.superseded.is_(True))
                               .execution_options(synchronize_session=False)).rowcount
     old = sa.and_(Change.op == "delete", Change.committed_at < (now or utcnow()) - tombstone_age)
     newest_old = session.scalar(sa.select(sa.func.max(Change.seq)).where(old))

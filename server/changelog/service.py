@@ -139,7 +139,24 @@ def _write_log(session: Session) -> None:
     for i, row in enumerate(rows):
         row["seq"], row["committed_at"] = last - len(rows) + i + 1, now
     bulk.insert(session, Change.__table__, rows)
+    _supersede(session, first=last - len(rows) + 1, last=last)
     webhooks.enqueue(session, rows)  # the outbox, in this same transaction
+
+
+def _supersede(session: Session, first: int, last: int) -> None:
+    """Mark the earlier changes of the records just logged (positions first..last), each
+    in its own stream (same store hint, or none), as superseded.
+
+    Run under the counter's lock, so every earlier change is committed and seen here:
+    the flag and the change that sets it become visible together, at this commit."""
+    new = (sa.select(Change.entity, Change.record_id, Change.store_id)
+           .where(Change.seq.between(first, last)).subquery())
+    session.execute(
+        sa.update(Change)
+        .where(Change.entity == new.c.entity, Change.record_id == new.c.record_id,
+               Change.store_id.is_not_distinct_from(new.c.store_id),
+               Change.seq < first, Change.superseded.is_(False))
+        .values(superseded=True).execution_options(synchronize_session=False))
 
 
 def _row(change: PendingChange) -> dict[str, Any]:
@@ -147,7 +164,8 @@ def _row(change: PendingChange) -> dict[str, Any]:
     return {"entity": change.entity, "record_id": change.record.id, "op": change.op,
             "version": change.version or change.record.version, "store_id": change.store_id,
             "customer_id": change.customer_id, "reason": change.reason,
-            "body": change.body or bodies.body(change.entity, change.record, change.op)}
+            "body": change.body or bodies.body(change.entity, change.record, change.op),
+            "superseded": False}
 
 
 def _forget_on_end(session: Session, transaction) -> None:

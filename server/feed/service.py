@@ -30,7 +30,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from server.changelog.models import Change
 from server.consent import ledger
@@ -56,11 +56,7 @@ def _in_feed(change) -> sa.ColumnElement:
 
 @functools.cache
 def _stream() -> sa.Select:
-    later = aliased(Change)
-    superseded = sa.exists().where(later.entity == Change.entity,
-                                   later.record_id == Change.record_id,
-                                   later.seq > Change.seq, _in_feed(later))
-    return stream(_in_feed(Change), superseded)
+    return stream(_in_feed(Change))
 
 
 @dataclass

@@ -68,7 +68,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "change_counter": {"id", "value"},
     "change_retention": {"id", "pruned_through", "pruned_at"},
     "changes": {"seq", "entity", "record_id", "op", "version", "store_id", "customer_id",
-                "reason", "committed_at"},
+                "reason", "committed_at", "superseded"},
     "notices": {"id", "key", "language", "number", "title", "text", "value_exchange",
                 "purposes", "channels", "requires_reconsent", "published_at", "version"},
     "stores": {"id", "code", "name", "country", "timezone", "region", "created_at", "version"},

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from server.changelog.models import Change, ChangeCounter, ChangeRetention
 from server.core.actor import Actor
@@ -111,15 +111,17 @@ def logged_columns() -> list[sa.ColumnElement]:
             sa.cast(Change.body, sa.Text).label("body")]
 
 
-def stream(scope: sa.ColumnElement, superseded: sa.ColumnElement) -> sa.Select:
+def stream(scope: sa.ColumnElement) -> sa.Select:
     """A stream's query: the changes in `scope` after :after, in commit order, at most
-    :limit, none that a later change of its record (`superseded`) replaces.
+    :limit, none that a later change of its record has superseded (in the same stream:
+    a store's, or the log's own for a customer's records; see Change.superseded).
 
     A reader still in its snapshot (:after below :snapshot_end) has nothing to delete, so
     it gets none of the snapshot's tombstones; past it, `seq > :snapshot_end` holds for
     every row. Built once with parameters: building it took longer than running it."""
     return (sa.select(*logged_columns())
-            .where(scope, Change.seq > sa.bindparam("after", type_=sa.BigInteger), ~superseded,
+            .where(scope, Change.seq > sa.bindparam("after", type_=sa.BigInteger),
+                   Change.superseded.is_(False),
                    sa.or_(Change.op != "delete",
                           Change.seq > sa.bindparam("snapshot_end", type_=sa.BigInteger)))
             .order_by(Change.seq)
@@ -128,11 +130,7 @@ def stream(scope: sa.ColumnElement, superseded: sa.ColumnElement) -> sa.Select:
 
 @functools.cache
 def _store_stream() -> sa.Select:
-    store_id = sa.bindparam("store_id", type_=sa.Uuid)
-    later = aliased(Change)
-    superseded = sa.exists().where(later.store_id == store_id, later.entity == Change.entity,
-                                   later.record_id == Change.record_id, later.seq > Change.seq)
-    return stream(Change.store_id == store_id, superseded)
+    return stream(Change.store_id == sa.bindparam("store_id", type_=sa.Uuid))
 
 
 class CursorExpired(Gone):

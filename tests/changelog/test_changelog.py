@@ -1,5 +1,6 @@
 """The change log: every write appends, numbered in commit order, nothing from a rollback."""
 
+import random
 import threading
 
 import pytest
@@ -7,10 +8,14 @@ import sqlalchemy as sa
 
 from server.changelog import service as changelog
 from server.changelog.models import Change
+from server.consent import service as consent
 from server.core.errors import Rejected
+from server.customer_requests import service as requests_service
 from server.customers import service as customers
 from server.extensions import db
-from tests.factories import make_customer, make_request
+from server.notes import service as notes_service
+from server.sync import scope
+from tests.factories import ADMIN, consent_event, make_customer, make_request
 
 
 def log(session):
@@ -96,3 +101,58 @@ def test_concurrent_writers_number_changes_in_commit_order(app, world):
             "ORDER BY ch.seq")).scalars().all()
     assert order == ["slow", "fast"]
     assert names == ["slow", "fast"]
+
+
+def _superseded_by_definition(session):
+    """Each change and whether a later change of its record in its stream exists."""
+    later = sa.orm.aliased(Change)
+    exists = sa.exists().where(later.entity == Change.entity,
+                               later.record_id == Change.record_id,
+                               later.store_id.is_not_distinct_from(Change.store_id),
+                               later.seq > Change.seq)
+    rows = session.execute(sa.select(Change.seq, Change.superseded, exists)
+                           .order_by(Change.seq)).all()
+    return [(seq, flag) for seq, flag, _ in rows], [(seq, truth) for seq, _, truth in rows]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_superseded_is_set_exactly_where_a_later_change_of_the_record_exists(session, world,
+                                                                            seed):
+    """Random edits, notes, requests, consent and holds, committed in random groups: the
+    flag each change carries equals "a later change of this record in this stream"."""
+    rng = random.Random(seed)
+    tablets = [world.tablet_a.actor, world.tablet_b.actor]
+    people = [make_customer(session, rng.choice(tablets)) for _ in range(3)]
+    requests, notes = [], []
+    for step in range(40):
+        actor, person = rng.choice(tablets), rng.choice(people)
+        action = rng.choice(["edit", "edit", "request", "transition", "note", "note_edit",
+                             "note_delete", "consent", "hold"])
+        if action == "edit":
+            customers.update(session, actor, person.id, {"given_name": f"N{step}"})
+        elif action == "request":
+            requests.append(requests_service.create(session, actor, {
+                "customer_id": person.id, "type": "hold", "sku": f"S-{step}"}))
+        elif action == "transition" and requests:
+            record = rng.choice(requests)
+            if record.status == "open":
+                requests_service.transition(session, ADMIN, record.id,
+                                            "in_progress", None, None)
+        elif action == "note":
+            notes.append(notes_service.create(session, actor, {"customer_id": person.id,
+                                                               "body": f"Likes {step}"}))
+        elif action == "note_edit" and notes:
+            notes_service.update(session, ADMIN, rng.choice(notes).id,
+                                 f"Prefers {step}")
+        elif action == "note_delete" and notes:
+            notes_service.delete(session, ADMIN, notes.pop().id)
+        elif action == "consent":
+            consent.append(session, actor, consent_event(person.id, action="deny"))
+        elif action == "hold":
+            scope.hold(session, actor, [person.id])
+        if rng.random() < 0.4:
+            session.commit()
+    session.commit()
+    flags, truth = _superseded_by_definition(session)
+    assert len(flags) > 40
+    assert flags == truth
