@@ -10,6 +10,8 @@ from flask import g, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from server.core import json
+
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # SQLite: writers BEGIN IMMEDIATE, taking the write lock up front, so two writers
@@ -59,6 +61,8 @@ def configure(engine: Engine) -> None:
 
 
 def engine_options(url: str) -> dict:
+    # JSON columns written by orjson (server.core.json), on both databases.
+    options = {"json_serializer": json.text}
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 10, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+        return options | {"connect_args": {"timeout": 10, "check_same_thread": False}}
+    return options | {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
