@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from server.changelog import bodies
+from server.changelog import bodies, history
 from server.changelog.models import Change, ChangeCounter, StoreCustomer
 from server.core import bulk
 from server.core.types import utcnow
+from server.customer_requests.models import CustomerRequest
 from server.webhooks import outbox as webhooks
 
 PENDING = "blackbook.pending_changes"
@@ -38,6 +39,7 @@ class PendingChange:
     customer_id: uuid.UUID | None
     reason: str | None
     body: dict[str, Any] | None = None  # given when the record is a row, not a model
+    history: str | None = None  # a request's, given with its body (changelog.history)
 
     @property
     def key(self) -> tuple[str, uuid.UUID]:
@@ -46,20 +48,23 @@ class PendingChange:
 
 def record(session: Session, entity: str, obj: Any, *, op: str = "upsert",
            reason: str | None = None, store_id: uuid.UUID | None = None,
-           body: dict[str, Any] | None = None) -> None:
+           body: dict[str, Any] | None = None, history: str | None = None) -> None:
     """Note that `obj` changed in this transaction; it is logged when the transaction commits.
 
     `store_id` defaults to the record's own store; a customer's record (PER_CUSTOMER)
     carries one only when it enters that store's scope, and is otherwise fanned out.
     `body`: the record as a tablet sees it, when `obj` is a row inserted in bulk
     rather than a model (see changelog.bodies.of_row); otherwise dumped at commit.
+    `history`: with `body`, a request's status history as JSON text (changelog.history);
+    otherwise written at commit.
     """
     version = obj.version + 1 if op == "delete" else None
     if store_id is None and entity not in PER_CUSTOMER:
         store_id = getattr(obj, "store_id", None)
     session.info.setdefault(PENDING, []).append(PendingChange(
         entity, obj, op, version, store_id,
-        getattr(obj, "customer_id", None) if entity != "customer" else obj.id, reason, body))
+        getattr(obj, "customer_id", None) if entity != "customer" else obj.id, reason, body,
+        history))
 
 
 def mark(session: Session) -> int:
@@ -133,7 +138,8 @@ def _write_log(session: Session) -> None:
     pending.clear()
     # Serialised before the counter's lock is taken: every other writer waits on that
     # lock until this transaction commits, and 500 bodies take ~50 ms to serialise.
-    rows = [_row(c) for c in changes]
+    histories = _histories(session, changes)
+    rows = [_row(c, histories) for c in changes]
     last = _take_numbers(session, len(rows))
     now = utcnow()
     for i, row in enumerate(rows):
@@ -159,12 +165,32 @@ def _supersede(session: Session, first: int, last: int) -> None:
         .values(superseded=True).execution_options(synchronize_session=False))
 
 
-def _row(change: PendingChange) -> dict[str, Any]:
+def _histories(session: Session, changes: list[PendingChange]) -> dict[str, str]:
+    """The status history of each request logged (ids as text): given with the change, or
+    from the steps the session holds (a new or transitioned request's are loaded), or
+    else read, all in one query."""
+    found, unread = {}, []
+    for change in changes:
+        if change.entity != "request" or change.op == "delete":
+            continue
+        record, key = change.record, str(change.record.id)
+        if change.history is not None:
+            found[key] = change.history
+        elif isinstance(record, CustomerRequest) and "history" not in sa.inspect(record).unloaded:
+            found[key] = history.text(record.history)
+        else:
+            unread.append(key)
+    return found | history.of_requests(session, unread)
+
+
+def _row(change: PendingChange, histories: dict[str, str]) -> dict[str, Any]:
     """A change's row, all but its number and time (given under the counter's lock)."""
+    upserted_request = change.entity == "request" and change.op != "delete"
     return {"entity": change.entity, "record_id": change.record.id, "op": change.op,
             "version": change.version or change.record.version, "store_id": change.store_id,
             "customer_id": change.customer_id, "reason": change.reason,
             "body": change.body or bodies.body(change.entity, change.record, change.op),
+            "history": histories.get(str(change.record.id), "[]") if upserted_request else None,
             "superseded": False}
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.changelog import bodies
+from server.changelog import bodies, history
 from server.changelog import service as changelog
 from server.contact import followups
 from server.core import bulk, lookups, paging, versioning
@@ -65,10 +65,12 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequ
     return record
 
 
-def _captured(session: Session, record: Any, body: dict[str, Any] | None = None) -> None:
-    """What follows a new request, however it was written: its change-log entry, and its
-    customer entering the store's scope."""
-    changelog.record(session, "request", record, body=body)
+def _captured(session: Session, record: Any, body: dict[str, Any] | None = None,
+              steps: list[dict[str, Any]] | None = None) -> None:
+    """What follows a new request, however it was written: its change-log entry (`body`
+    and `steps` given when it is a row), and its customer entering the store's scope."""
+    changelog.record(session, "request", record, body=body,
+                     history=None if steps is None else history.text(steps))
     scope.enter(session, record.store_id, lookups.get(session, Customer, record.customer_id))
 
 
@@ -89,7 +91,7 @@ class Captures:
         self.requests.append(row)
         self.steps.append(bulk.complete(_STEPS, step | {"request_id": row["id"]}))
         record = SimpleNamespace(**row)
-        _captured(session, record, body=bodies.of_row("request", row))
+        _captured(session, record, body=bodies.of_row("request", row), steps=self.steps[-1:])
         return record
 
     def insert(self, session: Session, *more: tuple[Any, list[dict[str, Any]]]) -> None:

@@ -26,13 +26,13 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.changelog import history
 from server.changelog.models import Change
 from server.consent import ledger
 from server.consent import service as consent
@@ -42,7 +42,7 @@ from server.core.types import utcnow
 from server.core.uuid_text import among_ids, uuid_text
 from server.core.vocabulary import CHANNELS
 from server.customer_requests.lifecycle import CLOSED
-from server.customer_requests.models import CustomerRequest, StatusChange
+from server.customer_requests.models import CustomerRequest
 from server.sync.pull import Logged, read, stream
 
 PER_CUSTOMER = ("customer", "consent")
@@ -57,7 +57,7 @@ def _in_feed(change) -> sa.ColumnElement:
 
 @functools.cache
 def _stream() -> sa.Select:
-    return stream(_in_feed(Change))
+    return stream(_in_feed(Change), history=True)
 
 
 @dataclass
@@ -108,8 +108,9 @@ def _crm_view(session: Session, rows: list[Logged]) -> list[str]:
     states = _consent_states(session, consent_at, slots, set(live))
     resent = _customer_bodies(session, set(consent_at) - {
         r.record_id for r in rows if r.entity == "customer"})
-    histories = _histories(session, [r.record_id for r in rows
-                                     if r.entity == "request" and r.op != "delete"])
+    # Logged with the request since the history column exists; read for older changes.
+    histories = history.of_requests(session, [r.record_id for r in rows if r.entity == "request"
+                                              and r.op != "delete" and r.history is None])
     out = []
     for row in rows:
         if row.entity == "consent":
@@ -125,8 +126,8 @@ def _crm_view(session: Session, rows: list[Logged]) -> list[str]:
             out.append(_customer(row.record_id, row.version, orjson.loads(row.body), channels,
                                  row.reason))
         elif row.entity == "request":
-            history = ",".join(histories.get(row.record_id, ()))
-            record = f'{row.body.rstrip()[:-1]},"history":[{history}]}}'
+            steps = row.history or histories.get(row.record_id, "[]")
+            record = f'{row.body.rstrip()[:-1]},"history":{steps}}}'
             out.append(_upsert("request", row.record_id, row.version, record))
         elif orjson.loads(row.body).get("sensitive"):
             out.append(_tombstone("note", row.record_id, row.version, "withheld"))
@@ -240,27 +241,3 @@ def _customer_bodies(session: Session, ids: set[str]) -> dict[str, tuple]:
                                    Change.record_id == latest.c.record_id)))
     return {record_id: (version, dict(body))
             for record_id, version, op, body in session.execute(query) if op != "delete"}
-
-
-def _histories(session: Session, request_ids: list[str]) -> dict[str, list[str]]:
-    """Each request's status changes, oldest first, each as its JSON text."""
-    if not request_ids:
-        return {}
-    query = (sa.select(uuid_text(StatusChange.request_id), StatusChange.from_status,
-                       StatusChange.to_status, StatusChange.reason, StatusChange.changed_by,
-                       StatusChange.changed_at)
-             .where(among_ids(session, StatusChange.request_id, request_ids))
-             .order_by(StatusChange.changed_at, StatusChange.id))
-    found: dict[str, list[str]] = defaultdict(list)
-    for request_id, before, after, reason, by, at in session.connection().execute(query).all():
-        found[request_id].append(
-            f'{{"from_status":{_string(before)},"to_status":{_string(after)},'
-            f'"reason":{_string(reason)},"changed_by":{_string(by)},'
-            f'"changed_at":"{at.isoformat()}"}}')
-    return found
-
-
-def _string(value: str | None) -> str:
-    """A string as json.dumps writes it (ASCII, escaped), or null: ~500 histories a page
-    are written as text, without a dict and an encoder each."""
-    return "null" if value is None else encode_basestring_ascii(value)

@@ -45,6 +45,9 @@ PERSONAL: dict[tuple[str, str], Personal] = {
     ("changes", "body"): Personal(C, "copy", "customer_id", "delete_row",
                                   why="copies of records as they were; superseded by the "
                                       "erasure's own changes"),
+    ("changes", "history"): Personal(C, "copy", "customer_id", "delete_row",
+                                     why="a request's status history as it was at a change "
+                                         "(reasons, who moved it); goes with the change"),
     ("suppressions", "digest"): Personal(C, "contact", None, "keep",
                                          why="a SHA-256 digest kept so an erased person is "
                                              "never contacted again"),

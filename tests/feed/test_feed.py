@@ -8,8 +8,10 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from server.changelog import retention
+from server.changelog.models import Change
 from server.core.actor import Actor
 from server.customer_requests import service as requests_service
 from server.customers import service as customers_service
@@ -24,6 +26,7 @@ from tests.factories import (
     make_request,
     record_consent,
 )
+from tests.sync.helpers import new_request, push
 
 FEED = "/api/v1/feed"
 
@@ -127,6 +130,29 @@ def test_requests_carry_their_status_history(client, session, world):
             for h in change["record"]["history"]] == [(None, "open", None),
                                                        ("open", "in_progress", "A-117")]
     assert change["version"] == 2
+
+
+def test_a_history_written_at_commit_reads_as_one_read_from_the_steps(client, session, world):
+    """Requests made every way (the API, a push's bulk path, transitions with a reason and
+    a name to escape): the history logged with each change is the one the feed reads from
+    the steps for changes logged before the column existed."""
+    ada, bea = (make_customer(session, world.tablet_a.actor) for _ in range(2))
+    first = make_request(session, world.tablet_a.actor, ada)
+    requests_service.transition(session, world.tablet_a.actor, first.id, "in_progress",
+                                None, "A-117")
+    requests_service.transition(session, world.tablet_a.actor, first.id, "cancelled",
+                                "not_available", "Zoë \"Z\" O'Neil")
+    session.commit()
+    make_request(session, world.tablet_b.actor, bea, notify_channels=["sms"])
+    push(client, world.tablet_a, [new_request(ada.id) for _ in range(3)])
+    logged, _ = read_all(client, world)
+    assert session.scalar(sa.select(sa.func.count()).where(
+        Change.entity == "request", Change.history.is_(None))) == 0
+    session.execute(sa.update(Change).values(history=None))
+    session.commit()
+    read, _ = read_all(client, world)
+    assert len(only(logged, "request")) == 5
+    assert only(logged, "request") == only(read, "request")
 
 
 def test_each_record_once_at_its_latest_version_and_tombstones_after(client, session, world):
