@@ -40,6 +40,7 @@ class PendingChange:
     reason: str | None
     body: dict[str, Any] | None = None  # given when the record is a row, not a model
     history: str | None = None  # a request's, given with its body (changelog.history)
+    new: bool = False  # created in this transaction: no earlier change to supersede
 
     @property
     def key(self) -> tuple[str, uuid.UUID]:
@@ -48,7 +49,8 @@ class PendingChange:
 
 def record(session: Session, entity: str, obj: Any, *, op: str = "upsert",
            reason: str | None = None, store_id: uuid.UUID | None = None,
-           body: dict[str, Any] | None = None, history: str | None = None) -> None:
+           body: dict[str, Any] | None = None, history: str | None = None,
+           new: bool = False) -> None:
     """Note that `obj` changed in this transaction; it is logged when the transaction commits.
 
     `store_id` defaults to the record's own store; a customer's record (PER_CUSTOMER)
@@ -56,7 +58,9 @@ def record(session: Session, entity: str, obj: Any, *, op: str = "upsert",
     `body`: the record as a tablet sees it, when `obj` is a row inserted in bulk
     rather than a model (see changelog.bodies.of_row); otherwise dumped at commit.
     `history`: with `body`, a request's status history as JSON text (changelog.history);
-    otherwise written at commit.
+    otherwise written at commit. `new`: the record was created in this transaction, so
+    no earlier change of it exists to mark superseded (a push of new captures then skips
+    that statement).
     """
     version = obj.version + 1 if op == "delete" else None
     if store_id is None and entity not in PER_CUSTOMER:
@@ -64,7 +68,7 @@ def record(session: Session, entity: str, obj: Any, *, op: str = "upsert",
     session.info.setdefault(PENDING, []).append(PendingChange(
         entity, obj, op, version, store_id,
         getattr(obj, "customer_id", None) if entity != "customer" else obj.id, reason, body,
-        history))
+        history, new))
 
 
 def mark(session: Session) -> int:
@@ -90,11 +94,14 @@ def savepoint(session: Session) -> Iterator[None]:
 
 
 def _latest_per_record(pending: list[PendingChange]) -> list[PendingChange]:
-    """One change per record and store hint: the last one wins its slot."""
+    """One change per record and store hint: the last one wins its slot (new if the record
+    was created in this transaction by any of them)."""
     latest: dict[tuple, PendingChange] = {}
     for change in pending:
         key = (*change.key, change.store_id)
-        latest.pop(key, None)
+        earlier = latest.pop(key, None)
+        if earlier is not None and earlier.new:
+            change.new = True
         latest[key] = change
     return list(latest.values())
 
@@ -145,7 +152,8 @@ def _write_log(session: Session) -> None:
     for i, row in enumerate(rows):
         row["seq"], row["committed_at"] = last - len(rows) + i + 1, now
     bulk.insert(session, Change.__table__, rows)
-    _supersede(session, first=last - len(rows) + 1, last=last)
+    if not all(change.new for change in changes):
+        _supersede(session, first=last - len(rows) + 1, last=last)
     webhooks.enqueue(session, rows)  # the outbox, in this same transaction
 
 

@@ -126,7 +126,7 @@ def append(session: Session, actor: Actor, data: dict[str, Any]) -> ConsentEvent
     _fold_in(session, event)
     if actor.is_tablet:
         scope.enter(session, actor.store_id, customer)
-    changelog.record(session, "consent", event)
+    changelog.record(session, "consent", event, new=True)
     return event
 
 

@@ -70,7 +70,7 @@ def _captured(session: Session, record: Any, body: dict[str, Any] | None = None,
     """What follows a new request, however it was written: its change-log entry (`body`
     and `steps` given when it is a row), and its customer entering the store's scope."""
     changelog.record(session, "request", record, body=body,
-                     history=None if steps is None else history.text(steps))
+                     history=None if steps is None else history.text(steps), new=True)
     scope.enter(session, record.store_id, lookups.get(session, Customer, record.customer_id))
 
 

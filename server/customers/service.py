@@ -62,7 +62,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Customer:
     customer = Customer(id=customer_id, home_store_id=home, preferences={})
     _apply(customer, data, _region(session, actor, home))
     lookups.add(session, customer)
-    changelog.record(session, "customer", customer)
+    changelog.record(session, "customer", customer, new=True)
     if actor.is_tablet:
         scope.enter(session, actor.store_id, customer, new=True)
     return customer

@@ -92,7 +92,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Note:
     note = Note(id=note_id, store_id=store_id, **data)
     _scan(note)
     lookups.add(session, note)
-    changelog.record(session, "note", note)
+    changelog.record(session, "note", note, new=True)
     scope.enter(session, store_id, customer)
     return note
 

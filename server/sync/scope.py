@@ -25,7 +25,7 @@ def enter(session: Session, store_id: uuid.UUID, customer: Customer, *,
     if lookups.get(session, StoreCustomer, (store_id, customer.id)) is not None:
         return
     lookups.add(session, StoreCustomer(store_id=store_id, customer_id=customer.id))
-    changelog.record(session, "customer", customer, store_id=store_id)
+    changelog.record(session, "customer", customer, store_id=store_id, new=new)
     if new:
         return
     held = sa.select(ConsentEvent).where(ConsentEvent.customer_id == customer.id)

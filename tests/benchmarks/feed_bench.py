@@ -126,12 +126,13 @@ def _multiply(connection, blocks: int) -> None:
            CROSS JOIN (SELECT 0 AS n, NULL::uuid AS store_id
                        UNION ALL SELECT 1, (SELECT id FROM stores LIMIT 1)) s""",
         """INSERT INTO changes (seq, entity, record_id, op, version, store_id, customer_id,
-               body, committed_at)
+               body, history, committed_at)
            SELECT g.base + 2, 'request', g.request_id, 'upsert', 1, t.store_id,
                g.customer_id,
                jsonb_set(jsonb_set(t.body::jsonb, '{id}', to_jsonb(g.request_id::text)),
-                         '{customer_id}', to_jsonb(g.customer_id::text))::json, now()
-           FROM gen g CROSS JOIN (SELECT body, store_id FROM changes
+                         '{customer_id}', to_jsonb(g.customer_id::text))::json, t.history,
+               now()
+           FROM gen g CROSS JOIN (SELECT body, history, store_id FROM changes
                                   WHERE entity = 'request' LIMIT 1) t""",
         """INSERT INTO changes (seq, entity, record_id, op, version, store_id, customer_id,
                body, committed_at)
