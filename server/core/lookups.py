@@ -6,10 +6,14 @@ queries and remembers both the rows it found (held, so the session's weak
 identity map cannot drop them) and the keys it did not; `get` then answers from
 memory, and `add` keeps the memory true as the batch creates rows. Without a
 prefetch, `get` is plain `session.get`.
+
+Most of a push is new records: `prefetch_existing` asks once, for several tables,
+which of the keys exist at all, and loads only the rows of those that do.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,6 +44,46 @@ def prefetch(session: Session, model: type, keys: Iterable[Any],
         for row in session.scalars(query):
             known[(model, _key(row))] = row
     for key in todo:
+        known.setdefault((model, key), None)
+
+
+def prefetch_existing(session: Session, wanted: list[tuple[type, Iterable[Any]]]) -> None:
+    """`prefetch` for several models with a one-column key of the same type: one query
+    (a UNION ALL of keys) finds the keys that exist, then one query per model loads the
+    rows of those that do. A batch of new records costs one query, not one per model."""
+    known = session.info.setdefault(KNOWN, {})
+    todo = [(model, sorted({k for k in keys if (model, k) not in known}, key=str))
+            for model, keys in wanted]
+    todo = [(model, keys) for model, keys in todo if keys]
+    if not todo:
+        return
+    found = defaultdict(list)
+    for which, key in session.execute(sa.union_all(*_which_exist(todo))):
+        found[which].append(key)
+    for which, (model, keys) in enumerate(todo):
+        if found[which]:
+            prefetch(session, model, found[which])
+        for key in keys:
+            known.setdefault((model, key), None)
+
+
+def _which_exist(todo: list[tuple[type, list[Any]]]) -> list[sa.Select]:
+    selects = []
+    for which, (model, keys) in enumerate(todo):
+        [column] = model.__mapper__.primary_key
+        selects += [sa.select(sa.literal_column(str(which)).label("which"), column.label("key"))
+                    .where(column.in_(keys[start:start + 500]))
+                    for start in range(0, len(keys), 500)]
+    return selects
+
+
+def remember(session: Session, model: type, keys: Iterable[Any], rows: Iterable[Any]) -> None:
+    """What a query of the caller's own found for these keys: the rows (as `prefetch`
+    holds them), and every other key absent."""
+    known = session.info.setdefault(KNOWN, {})
+    for row in rows:
+        known[(model, _key(row))] = row
+    for key in keys:
         known.setdefault((model, key), None)
 
 

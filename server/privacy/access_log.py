@@ -79,10 +79,17 @@ def _insert_for_each() -> sa.Insert:
 
 
 def changed(session: Session, actor: Actor, what: str,
-            customer_ids: Iterable[uuid.UUID], action: str = "change") -> None:
-    """Log a change in the change's own transaction."""
+            customer_ids: Iterable[uuid.UUID], action: str = "change",
+            into: list[tuple[sa.Table, list[dict[str, Any]]]] | None = None) -> None:
+    """Log a change in the change's own transaction: one row per customer.
+
+    `into`: the (table, rows) batches the caller is about to insert in bulk with the
+    change itself (core.bulk.insert_all); the log rows join them, with no statement of
+    their own, and so are written, or rolled back, with the change."""
     rows = _rows(actor, action, what, customer_ids)
-    if rows:
+    if rows and into is not None:
+        into.append((AccessEntry.__table__, rows))
+    elif rows:
         session.execute(sa.insert(AccessEntry), rows)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
@@ -59,6 +60,9 @@ _quick_create = {"request": QuickLoad(RULES["request"].create_schema)}
 _APPLIED = AppliedMutation.__table__
 # What a mutation can fail with that pushing it again unchanged would not fix.
 _PERMANENT = (ValidationError, Rejected, NotFound, Forbidden, Conflict, Gone)
+# The customers this push has logged as changed (privacy.access_log) with a group's
+# rows: logged once a push, as if at its end.
+_LOGGED = "blackbook.push.logged"
 
 
 class TooManyMutations(BlackbookError):
@@ -77,13 +81,15 @@ def push(session: Session, actor: Actor, device_id: uuid.UUID,
                                f"this one has {len(mutations)}.")
     parsed = [_parse(raw) for raw in mutations]
     _prefetch(session, actor, [m for m in parsed if "entity" in m])
+    session.info[_LOGGED] = set()
     try:
         results = _apply_all(session, actor, parsed)
-        access_log.changed(session, actor, "sync push", _customers_changed(session, parsed,
-                                                                           results))
+        access_log.changed(session, actor, "sync push", set(_customers_changed(
+            session, parsed, results)) - session.info[_LOGGED])
         return results
     finally:
         lookups.forget(session)
+        session.info.pop(_LOGGED, None)
 
 
 def _customers_changed(session: Session, parsed: list[dict], results: list[dict]):
@@ -114,19 +120,33 @@ def _parse(raw: Any) -> dict[str, Any]:
 
 
 def _prefetch(session: Session, actor: Actor, mutations: list[dict[str, Any]]) -> None:
-    lookups.prefetch(session, AppliedMutation, [m["mutation_id"] for m in mutations])
+    """Everything the batch will look up, in two queries when it holds only new records:
+    which mutation ids and record ids exist, and the customers it names."""
     if any(m["entity"] == "customer" for m in mutations):  # a new customer's region
         lookups.prefetch(session, Store, [actor.store_id])
-    customers = set()
-    for entity, rules in RULES.items():
-        ids = [m["id"] for m in mutations if m["entity"] == entity]
-        lookups.prefetch(session, rules.model, ids)
-        customers |= {_uuid(m["fields"].get("customer_id")) for m in mutations
-                      if m["entity"] == entity} | ({*ids} if entity == "customer" else set())
+    records = [(rules.model, [m["id"] for m in mutations if m["entity"] == entity])
+               for entity, rules in RULES.items() if rules.model is not Customer]
+    lookups.prefetch_existing(session, [
+        (AppliedMutation, [m["mutation_id"] for m in mutations]), *records])
+    customers = {_uuid(m["fields"].get("customer_id")) for m in mutations}
+    customers |= {m["id"] for m in mutations if m["entity"] == "customer"}
     customers.discard(None)
-    lookups.prefetch(session, Customer, customers)
-    lookups.prefetch(session, StoreCustomer, [(actor.store_id, c) for c in customers],
-                     where=StoreCustomer.store_id == actor.store_id)
+    _prefetch_customers(session, actor.store_id, sorted(customers, key=str))
+
+
+def _prefetch_customers(session: Session, store_id: uuid.UUID | None,
+                        customers: list[uuid.UUID]) -> None:
+    """The customers, each with their place in this store's scope (if any), together."""
+    for start in range(0, len(customers), 500):
+        chunk = customers[start:start + 500]
+        rows = session.execute(
+            sa.select(Customer, StoreCustomer)
+            .outerjoin(StoreCustomer, sa.and_(StoreCustomer.customer_id == Customer.id,
+                                              StoreCustomer.store_id == store_id))
+            .where(Customer.id.in_(chunk))).all()
+        lookups.remember(session, Customer, chunk, [customer for customer, _ in rows])
+        lookups.remember(session, StoreCustomer, [(store_id, c) for c in chunk],
+                         [held for _, held in rows if held is not None])
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -168,7 +188,7 @@ def _apply_group(session, actor, parsed, group: list[int], results: list) -> Non
     inserted in bulk, without the ORM, before any other mutation of the group runs."""
     if not group:
         return
-    mark = changelog.mark(session)
+    mark, logged = changelog.mark(session), set(session.info[_LOGGED])
     savepoint = session.begin_nested()
     captures = _Captured(actor, parsed, results) if _distinct(parsed, group) else None
     try:
@@ -197,6 +217,7 @@ def _apply_group(session, actor, parsed, group: list[int], results: list) -> Non
     except (_Replay, IntegrityError, StaleDataError):
         savepoint.rollback()
         changelog.rewind(session, mark)
+        session.info[_LOGGED] = logged
         lookups.forget(session)
         for index in group:
             results[index] = _one(session, actor, parsed[index])
@@ -222,18 +243,26 @@ class _Captured:
         self.actor, self.parsed, self.results = actor, parsed, results
         self.requests = requests.Captures()
         self.indexes: list[int] = []
+        self.customers: list[uuid.UUID] = []
 
     def add(self, session: Session, index: int, data: dict[str, Any]) -> Any:
         record = self.requests.add(session, self.actor, data)
         self.indexes.append(index)
+        self.customers.append(record.customer_id)
         return record
 
     def insert(self, session: Session) -> None:
         if not self.indexes:
             return
-        self.requests.insert(session, (_APPLIED, [bulk.complete(_APPLIED, {
+        more = [(_APPLIED, [bulk.complete(_APPLIED, {
             "mutation_id": self.parsed[i]["mutation_id"], "device_id": self.actor.device_id,
-            "result": self.results[i]}) for i in self.indexes]))
+            "result": self.results[i]}) for i in self.indexes])]
+        logged = session.info[_LOGGED]
+        access_log.changed(session, self.actor, "sync push",
+                           set(self.customers) - logged, into=more)
+        self.requests.insert(session, *more)
+        logged.update(self.customers)
+        self.customers = []
         # The batch's lookups hold these requests and mutation ids as absent.
         lookups.written(session, AppliedMutation,
                         [self.parsed[i]["mutation_id"] for i in self.indexes])

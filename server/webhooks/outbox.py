@@ -24,6 +24,8 @@ EVERY_EVENT = "*"
 # Logged once for everyone and again for each store holding the customer (see
 # changelog.service): only the copy for everyone is an event.
 PER_CUSTOMER = frozenset({"customer", "consent"})
+_ACTIVE = sa.select(WebhookSubscription.id, WebhookSubscription.events).where(
+    WebhookSubscription.active)
 
 
 def carried(change: dict[str, Any]) -> bool:
@@ -66,8 +68,8 @@ def enqueue(session: Session, changes: list[dict[str, Any]]) -> None:
     events = [(change, event_type(change)) for change in changes if carried(change)]
     if not events:
         return
-    subscriptions = session.execute(sa.select(WebhookSubscription.id, WebhookSubscription.events)
-                                    .where(WebhookSubscription.active)).all()
+    # On the connection: plain columns need none of the ORM's work around a statement.
+    subscriptions = session.connection().execute(_ACTIVE).all()
     rows = [_delivery(subscription_id, change, event)
             for subscription_id, wanted in subscriptions
             for change, event in events if wants(wanted, event)]
