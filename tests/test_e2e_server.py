@@ -84,7 +84,8 @@ def test_gunicorn_serves_the_app_on_the_configured_database(app, database_url, s
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--no-control-socket",
+        [sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf",
+         "--workers", "2", "--no-control-socket",
          "--bind", f"127.0.0.1:{port}", "server:create_app()"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server_process(process)

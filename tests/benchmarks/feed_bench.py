@@ -217,7 +217,8 @@ def main() -> None:
     print(f"log filled: {last:,} changes in {time.perf_counter() - started:.0f} s")
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
+        [sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf",
+         "--workers", str(args.workers),
          "--no-control-socket", "--bind", f"127.0.0.1:{port}", "server:create_app()"],
         cwd=REPO, env=os.environ | {"BLACKBOOK_LOG_LEVEL": "WARNING"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

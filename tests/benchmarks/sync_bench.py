@@ -181,7 +181,8 @@ def one_run(url: str, workers: int, only: str | None = None) -> dict:
     token, device_id, customer_id = prepare(url)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--no-control-socket",
+        [sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf",
+         "--workers", str(workers), "--no-control-socket",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "server:create_app()"],
         cwd=REPO, env=os.environ | {"DATABASE_URL": url, "BLACKBOOK_LOG_LEVEL": "WARNING"})
     base = f"http://127.0.0.1:{port}"
