@@ -9,6 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.core.types import UTCDateTime, utcnow
 from server.extensions import db
 
+# Records of a customer rather than of a store: logged once for everyone (no store hint,
+# what the CRM feed and webhooks read) and once for each store whose tablets hold the
+# customer (changelog.service).
+PER_CUSTOMER = frozenset({"customer", "consent"})
+# Records of a store, logged for it. These and the customers' records for everyone are
+# what the CRM feed carries (notices and the stores' copies of customers it does not).
+PER_STORE = frozenset({"request", "note"})
+
 
 class Change(db.Model):
     """One committed change to one record. `seq` is its position in commit order."""

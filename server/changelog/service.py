@@ -17,16 +17,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from server.changelog import bodies, history
-from server.changelog.models import Change, ChangeCounter, StoreCustomer
+from server.changelog.models import PER_CUSTOMER, Change, ChangeCounter, StoreCustomer
 from server.core import bulk
 from server.core.types import utcnow
 from server.customer_requests.models import CustomerRequest
 from server.webhooks import outbox as webhooks
 
 PENDING = "blackbook.pending_changes"
-# Records of a customer rather than of a store: logged once for everyone and once for
-# each store whose tablets hold the customer.
-PER_CUSTOMER = frozenset({"customer", "consent"})
 
 
 @dataclass

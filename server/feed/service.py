@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changelog import history
-from server.changelog.models import Change
+from server.changelog.models import PER_CUSTOMER, PER_STORE, Change
 from server.consent import ledger
 from server.consent import service as consent
 from server.consent.models import ConsentEvent, ConsentState, Notice
@@ -45,14 +45,12 @@ from server.customer_requests.lifecycle import CLOSED
 from server.customer_requests.models import CustomerRequest
 from server.sync.pull import Logged, read, stream
 
-PER_CUSTOMER = ("customer", "consent")
-PER_STORE = ("request", "note")
 CONTACT_FIELDS = {"email": ("email",), "phone": ("sms", "phone"), "postal_address": ("post",)}
 
 
 def _in_feed(change) -> sa.ColumnElement:
-    return sa.or_(sa.and_(change.entity.in_(PER_CUSTOMER), change.store_id.is_(None)),
-                  change.entity.in_(PER_STORE))
+    return sa.or_(sa.and_(change.entity.in_(sorted(PER_CUSTOMER)), change.store_id.is_(None)),
+                  change.entity.in_(sorted(PER_STORE)))
 
 
 @functools.cache

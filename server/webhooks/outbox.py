@@ -15,15 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.changelog.models import PER_CUSTOMER, PER_STORE
 from server.webhooks.models import WebhookDelivery, WebhookSubscription
 
 ENTITIES = ("customer", "consent", "request", "note")
 EVENTS = (*(f"{entity}.{what}" for entity in ENTITIES for what in ("changed", "deleted")),
           "customer.erased")
 EVERY_EVENT = "*"
-# Logged once for everyone and again for each store holding the customer (see
-# changelog.service): only the copy for everyone is an event.
-PER_CUSTOMER = frozenset({"customer", "consent"})
 _ACTIVE = sa.select(WebhookSubscription.id, WebhookSubscription.events).where(
     WebhookSubscription.active)
 
@@ -31,8 +29,7 @@ _ACTIVE = sa.select(WebhookSubscription.id, WebhookSubscription.events).where(
 def carried(change: dict[str, Any]) -> bool:
     """Whether the CRM feed carries this change (notices and store copies it does not)."""
     entity = change["entity"]
-    return (entity in PER_CUSTOMER and change["store_id"] is None) \
-        or entity in ("request", "note")
+    return (entity in PER_CUSTOMER and change["store_id"] is None) or entity in PER_STORE
 
 
 def event_type(change: dict[str, Any]) -> str:
