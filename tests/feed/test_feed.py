@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import threading
 import uuid
 from datetime import timedelta
 
@@ -19,6 +17,7 @@ from server.extensions import db
 from server.feed import service as feeding
 from server.notes import service as notes_service
 from server.stores import keys
+from tests.concurrency import writers_and_a_reader
 from tests.factories import (
     make_customer,
     make_note,
@@ -202,62 +201,33 @@ def test_a_reader_that_keeps_reading_never_misses_a_concurrent_commit(app, sessi
     with app.app_context():
         crm = keys.authenticate(db.session, world.tokens["crm"])
     stores = [world.tablet_a.actor.store_id, world.tablet_b.actor.store_id]
-    writers, per_writer = 4, 25
-    done = threading.Event()
     seen: dict[str, int] = {}
     customers_seen: set[str] = set()
-    errors: list[BaseException] = []
 
-    def write(n: int) -> None:
-        rng = random.Random(n)
-        try:
-            with app.app_context():
-                actor = Actor(scope="tablet", store_id=stores[n % 2], label=f"w{n}")
-                for i in range(per_writer):
-                    person = customers_service.create(db.session, actor, {
-                        "given_name": f"W{n}", "family_name": str(i)})
-                    record = requests_service.create(db.session, actor, {
-                        "id": uuid.uuid4(), "customer_id": person.id, "type": "hold",
-                        "description": f"w{n}-{i}"})
-                    if rng.random() < 0.5:
-                        requests_service.update(db.session, actor, record.id, {"size": str(i)})
-                    threading.Event().wait(rng.random() / 200)
-                    db.session.commit()
-                db.session.remove()
-        except BaseException as error:
-            errors.append(error)
+    def write(n: int, i: int, rng) -> None:
+        actor = Actor(scope="tablet", store_id=stores[n % 2], label=f"w{n}")
+        person = customers_service.create(db.session, actor, {
+            "given_name": f"W{n}", "family_name": str(i)})
+        record = requests_service.create(db.session, actor, {
+            "id": uuid.uuid4(), "customer_id": person.id, "type": "hold",
+            "description": f"w{n}-{i}"})
+        if rng.random() < 0.5:
+            requests_service.update(db.session, actor, record.id, {"size": str(i)})
 
-    def read() -> None:
-        cursor = None
-        with app.app_context():
-            for _ in range(100_000):  # bounded
-                finished = done.is_set()
-                page = feeding.feed(db.session, crm, cursor, 9)
-                db.session.rollback()
-                for change in page.changes:
-                    if change["entity"] == "request":
-                        seen[change["id"]] = change["version"]
-                    elif change["entity"] == "customer":
-                        customers_seen.add(change["id"])
-                cursor = page.next_cursor
-                if finished and not page.has_more:
-                    break
-            db.session.remove()
+    def read_page(cursor):
+        page = feeding.feed(db.session, crm, cursor, 4)
+        for change in page.changes:
+            if change["entity"] == "request":
+                seen[change["id"]] = change["version"]
+            elif change["entity"] == "customer":
+                customers_seen.add(change["id"])
+        return page.next_cursor, page.has_more
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    reader = threading.Thread(target=read)
-    reader.start()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    done.set()
-    reader.join(120)
-    assert not errors
+    writers_and_a_reader(app, writers=4, per_writer=25, write=write, read_page=read_page)
     with app.app_context():
         final = dict(db.session.execute(db.select(
             requests_service.CustomerRequest.id, requests_service.CustomerRequest.version)).all())
         people = set(db.session.scalars(db.select(customers_service.Customer.id)))
-    assert len(final) == writers * per_writer
+    assert len(final) == 4 * 25
     assert seen == {str(k): v for k, v in final.items()}
     assert customers_seen == {str(p) for p in people}

@@ -1,7 +1,5 @@
 """Pull: snapshot then changes, scope, tombstones, ETags, and the cursor guarantee."""
 
-import random
-import threading
 import uuid
 
 import pytest
@@ -11,6 +9,7 @@ from server.customer_requests import service as requests_service
 from server.customers import service as customers_service
 from server.extensions import db
 from server.sync import pull as pulling
+from tests.concurrency import writers_and_a_reader
 from tests.factories import make_customer, make_note, make_request, make_tablet
 from tests.sync.helpers import mutation, new_customer, new_request, pull_all, push
 
@@ -132,56 +131,26 @@ def test_a_reader_that_keeps_pulling_never_misses_a_concurrent_commit(app, world
         seed = customers_service.create(db.session, tablet, {"given_name": "Seed"})
         db.session.commit()
         seed_id = seed.id
-    writers, per_writer = 4, 30
-    done = threading.Event()
     seen: dict[str, int] = {}
-    errors: list[BaseException] = []
 
-    def write(n: int) -> None:
-        rng = random.Random(n)
-        try:
-            with app.app_context():
-                actor = Actor(scope="tablet", store_id=tablet.store_id, label=f"w{n}")
-                for i in range(per_writer):
-                    record = requests_service.create(db.session, actor, {
-                        "id": uuid.uuid4(), "customer_id": seed_id, "type": "hold",
-                        "description": f"w{n}-{i}"})
-                    if rng.random() < 0.5:
-                        requests_service.update(db.session, actor, record.id, {"size": str(i)})
-                    # Stall some transactions between taking effect and committing.
-                    threading.Event().wait(rng.random() / 200)
-                    db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # surfaced by the assertion below
-            errors.append(error)
+    def write(n: int, i: int, rng) -> None:
+        actor = Actor(scope="tablet", store_id=tablet.store_id, label=f"w{n}")
+        record = requests_service.create(db.session, actor, {
+            "id": uuid.uuid4(), "customer_id": seed_id, "type": "hold",
+            "description": f"w{n}-{i}"})
+        if rng.random() < 0.5:
+            requests_service.update(db.session, actor, record.id, {"size": str(i)})
 
-    def read() -> None:
-        cursor = None
-        with app.app_context():
-            while True:
-                finished = done.is_set()
-                page = pulling.pull(db.session, tablet, cursor, 7)
-                db.session.rollback()  # each pull sees the newest commits
-                for change in page.changes:
-                    if change.entity == "request":
-                        seen[change.id] = change.version
-                cursor = page.next_cursor
-                if finished and not page.has_more:
-                    break
-            db.session.remove()
+    def read_page(cursor):
+        page = pulling.pull(db.session, tablet, cursor, 3)
+        for change in page.changes:
+            if change.entity == "request":
+                seen[change.id] = change.version
+        return page.next_cursor, page.has_more
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    reader = threading.Thread(target=read)
-    reader.start()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    done.set()
-    reader.join(120)
-    assert not errors
+    writers_and_a_reader(app, writers=4, per_writer=30, write=write, read_page=read_page)
     with app.app_context():
         final = dict(db.session.execute(db.select(
             requests_service.CustomerRequest.id, requests_service.CustomerRequest.version)).all())
-    assert len(final) == writers * per_writer
+    assert len(final) == 4 * 30
     assert seen == {str(k): v for k, v in final.items()}

@@ -1,0 +1,64 @@
+"""Writers committing in whatever order while a reader follows the change log all along:
+the harness behind the cursor-guarantee tests of every stream (a device's pull, the CRM
+feed)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+
+from server.extensions import db
+
+
+def writers_and_a_reader(app, *, writers: int, per_writer: int,
+                         write: Callable[[int, int, random.Random], None],
+                         read_page: Callable[[str | None], tuple[str, bool]]) -> None:
+    """`writers` threads each call `write(n, i, rng)` `per_writer` times and commit after
+    each, stalling a random moment first (so transactions overlap and commit out of
+    order), while a reader calls `read_page(cursor)` -> (next cursor, has more) until the
+    writers are done and it has caught up. Each thread has its own app context and
+    session; the first error of any thread is raised here."""
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def writing(n: int) -> None:
+        rng = random.Random(n)
+        try:
+            with app.app_context():
+                for i in range(per_writer):
+                    write(n, i, rng)
+                    threading.Event().wait(rng.random() / 200)  # between effect and commit
+                    db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 (raised below, in the test)
+            errors.append(error)
+
+    def reading() -> None:
+        cursor, rng = None, random.Random(-1)
+        try:
+            with app.app_context():
+                for _ in range(100_000):  # bounded
+                    finished = done.is_set()
+                    cursor, has_more = read_page(cursor)
+                    # Now and then behind the writers: pages that leave more to read.
+                    threading.Event().wait(rng.random() / 50)
+                    db.session.rollback()  # the next page sees the newest commits
+                    if finished and not has_more:
+                        break
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=writing, args=(n,)) for n in range(writers)]
+    reader = threading.Thread(target=reading)
+    reader.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    done.set()
+    reader.join(120)
+    if errors:
+        raise errors[0]
+    assert not reader.is_alive(), "the reader never caught up"
