@@ -24,6 +24,7 @@ from server.core import paging
 from server.stores import keys
 from server.stores.permissions import PERMISSIONS
 from tests.factories import bearer
+from tests.sync.helpers import new_customer, new_request
 from tests.test_authorization import ROWS, Ids, Row, api_endpoints, make_ids
 
 PROBLEM = "application/problem+json"
@@ -851,3 +852,24 @@ def test_random_mutations_in_a_push_are_rejected_one_by_one(app, client, world, 
     assert len(results) == len(mutations)
     assert {result["status"] for result in results} <= {"applied", "duplicate", "conflict",
                                                          "rejected"}
+
+
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "1e400",
+                                 "123456789012345678901234567890", '"\\ud800"'])
+def test_odd_numbers_and_lone_surrogates_inside_pushed_fields_are_rejected(client, world, raw):
+    """JSON the standard library reads but no JSON writer should keep (NaN, infinities,
+    integers beyond 64 bits, a lone surrogate) inside a mutation's fields: that mutation
+    is rejected with its field named, never stored (as null or a float) and never a 500."""
+    for field, mutation in [(f, new_request(uuid.uuid4())) for f in
+                            ("quantity", "size", "notify_channels")] + [
+                           (f, new_customer()) for f in ("preferences", "phone")]:
+        body = json.dumps({"device_id": str(world.tablet_a.actor.device_id),
+                           "mutations": [mutation]})
+        body = body.replace('"fields": {', f'"fields": {{"{field}": {raw}, ', 1)
+        response = client.post("/api/v1/sync/push", data=body, content_type="application/json",
+                               headers=world.tablet_a.headers)
+        assert response.status_code in (200, 400), (field, response.data)
+        if response.status_code == 200:
+            [result] = response.json["results"]
+            assert result["status"] == "rejected", (field, result)
+            assert field in result["errors"], (field, result)
