@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import random
 import threading
+import uuid
 from collections.abc import Callable
 
+from server.core.actor import Actor
+from server.customer_requests import service as requests_service
+from server.customer_requests.models import CustomerRequest
 from server.extensions import db
 
 
@@ -62,3 +66,20 @@ def writers_and_a_reader(app, *, writers: int, per_writer: int,
     if errors:
         raise errors[0]
     assert not reader.is_alive(), "the reader never caught up"
+
+
+def capture_request(actor: Actor, customer_id, n: int, i: int, rng: random.Random) -> None:
+    """A writer's step: a new request, edited in the same transaction half the time (so
+    some records reach the log at version 2)."""
+    record = requests_service.create(db.session, actor, {
+        "id": uuid.uuid4(), "customer_id": customer_id, "type": "hold",
+        "description": f"w{n}-{i}"})
+    if rng.random() < 0.5:
+        requests_service.update(db.session, actor, record.id, {"size": str(i)})
+
+
+def request_versions(app) -> dict[str, int]:
+    """Every request's id (as text) and version, as committed."""
+    with app.app_context():
+        return {str(k): v for k, v in db.session.execute(
+            db.select(CustomerRequest.id, CustomerRequest.version)).all()}

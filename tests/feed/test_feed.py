@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from server.extensions import db
 from server.feed import service as feeding
 from server.notes import service as notes_service
 from server.stores import keys
-from tests.concurrency import writers_and_a_reader
+from tests.concurrency import capture_request, request_versions, writers_and_a_reader
 from tests.factories import (
     make_customer,
     make_note,
@@ -208,11 +207,7 @@ def test_a_reader_that_keeps_reading_never_misses_a_concurrent_commit(app, sessi
         actor = Actor(scope="tablet", store_id=stores[n % 2], label=f"w{n}")
         person = customers_service.create(db.session, actor, {
             "given_name": f"W{n}", "family_name": str(i)})
-        record = requests_service.create(db.session, actor, {
-            "id": uuid.uuid4(), "customer_id": person.id, "type": "hold",
-            "description": f"w{n}-{i}"})
-        if rng.random() < 0.5:
-            requests_service.update(db.session, actor, record.id, {"size": str(i)})
+        capture_request(actor, person.id, n, i, rng)
 
     def read_page(cursor):
         page = feeding.feed(db.session, crm, cursor, 4)
@@ -224,10 +219,9 @@ def test_a_reader_that_keeps_reading_never_misses_a_concurrent_commit(app, sessi
         return page.next_cursor, page.has_more
 
     writers_and_a_reader(app, writers=4, per_writer=25, write=write, read_page=read_page)
+    final = request_versions(app)
     with app.app_context():
-        final = dict(db.session.execute(db.select(
-            requests_service.CustomerRequest.id, requests_service.CustomerRequest.version)).all())
         people = set(db.session.scalars(db.select(customers_service.Customer.id)))
     assert len(final) == 4 * 25
-    assert seen == {str(k): v for k, v in final.items()}
+    assert seen == final
     assert customers_seen == {str(p) for p in people}

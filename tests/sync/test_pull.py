@@ -1,15 +1,13 @@
 """Pull: snapshot then changes, scope, tombstones, ETags, and the cursor guarantee."""
 
-import uuid
 
 import pytest
 
 from server.core.actor import Actor
-from server.customer_requests import service as requests_service
 from server.customers import service as customers_service
 from server.extensions import db
 from server.sync import pull as pulling
-from tests.concurrency import writers_and_a_reader
+from tests.concurrency import capture_request, request_versions, writers_and_a_reader
 from tests.factories import make_customer, make_note, make_request, make_tablet
 from tests.sync.helpers import mutation, new_customer, new_request, pull_all, push
 
@@ -134,12 +132,8 @@ def test_a_reader_that_keeps_pulling_never_misses_a_concurrent_commit(app, world
     seen: dict[str, int] = {}
 
     def write(n: int, i: int, rng) -> None:
-        actor = Actor(scope="tablet", store_id=tablet.store_id, label=f"w{n}")
-        record = requests_service.create(db.session, actor, {
-            "id": uuid.uuid4(), "customer_id": seed_id, "type": "hold",
-            "description": f"w{n}-{i}"})
-        if rng.random() < 0.5:
-            requests_service.update(db.session, actor, record.id, {"size": str(i)})
+        capture_request(Actor(scope="tablet", store_id=tablet.store_id, label=f"w{n}"),
+                        seed_id, n, i, rng)
 
     def read_page(cursor):
         page = pulling.pull(db.session, tablet, cursor, 3)
@@ -149,8 +143,6 @@ def test_a_reader_that_keeps_pulling_never_misses_a_concurrent_commit(app, world
         return page.next_cursor, page.has_more
 
     writers_and_a_reader(app, writers=4, per_writer=30, write=write, read_page=read_page)
-    with app.app_context():
-        final = dict(db.session.execute(db.select(
-            requests_service.CustomerRequest.id, requests_service.CustomerRequest.version)).all())
+    final = request_versions(app)
     assert len(final) == 4 * 30
-    assert seen == {str(k): v for k, v in final.items()}
+    assert seen == final
