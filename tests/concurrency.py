@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Callable
 
+from server.core import database
 from server.core.actor import Actor
 from server.customer_requests import service as requests_service
 from server.customer_requests.models import CustomerRequest
@@ -41,15 +42,16 @@ def writers_and_a_reader(app, *, writers: int, per_writer: int,
     def reading() -> None:
         cursor, rng = None, random.Random(-1)
         try:
-            with app.app_context():
+            # As a GET request reads: on SQLite a reader's BEGIN takes no write lock.
+            with app.app_context(), database.reading():
                 for _ in range(100_000):  # bounded
                     finished = done.is_set()
                     cursor, has_more = read_page(cursor)
-                    # Now and then behind the writers: pages that leave more to read.
-                    threading.Event().wait(rng.random() / 50)
                     db.session.rollback()  # the next page sees the newest commits
                     if finished and not has_more:
                         break
+                    # Now and then behind the writers: pages that leave more to read.
+                    threading.Event().wait(rng.random() / 50)
                 db.session.remove()
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
