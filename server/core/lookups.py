@@ -20,6 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.core.uuid_text import id_array, uuid_array
+
 KNOWN = "blackbook.lookups"
 ADDED = "blackbook.lookups.added"
 
@@ -48,7 +50,7 @@ def prefetch(session: Session, model: type, keys: Iterable[Any],
 
 
 def prefetch_existing(session: Session, wanted: list[tuple[type, Iterable[Any]]]) -> None:
-    """`prefetch` for several models with a one-column key of the same type: one query
+    """`prefetch` for several models with a one-column UUID key: one query
     (a UNION ALL of keys) finds the keys that exist, then one query per model loads the
     rows of those that do. A batch of new records costs one query, not one per model."""
     known = session.info.setdefault(KNOWN, {})
@@ -58,7 +60,7 @@ def prefetch_existing(session: Session, wanted: list[tuple[type, Iterable[Any]]]
     if not todo:
         return
     found = defaultdict(list)
-    for which, key in session.execute(sa.union_all(*_which_exist(todo))):
+    for which, key in session.execute(sa.union_all(*_which_exist(session, todo))):
         found[which].append(key)
     for which, (model, keys) in enumerate(todo):
         if found[which]:
@@ -67,13 +69,22 @@ def prefetch_existing(session: Session, wanted: list[tuple[type, Iterable[Any]]]
             known.setdefault((model, key), None)
 
 
-def _which_exist(todo: list[tuple[type, list[Any]]]) -> list[sa.Select]:
+def _which_exist(session: Session, todo: list[tuple[type, list[Any]]]) -> list[sa.Select]:
     selects = []
+    postgresql = session.get_bind().dialect.name == "postgresql"
     for which, (model, keys) in enumerate(todo):
         [column] = model.__mapper__.primary_key
-        selects += [sa.select(sa.literal_column(str(which)).label("which"), column.label("key"))
-                    .where(column.in_(keys[start:start + 500]))
-                    for start in range(0, len(keys), 500)]
+        select = sa.select(sa.literal_column(str(which)).label("which"), column.label("key"))
+        if postgresql:
+            # A join with the keys as a table: whatever plan a fresh table's missing
+            # statistics bring (a scan, not the key's index), it stays linear. `key = ANY
+            # (500 keys)` on a scan compares every row with every key.
+            given = (sa.func.unnest(uuid_array(sa.literal(id_array(map(str, keys)), sa.Text)))
+                     .table_valued("key").render_derived())
+            selects.append(select.select_from(given).join(model, column == given.c.key))
+        else:
+            selects += [select.where(column.in_(keys[start:start + 500]))
+                        for start in range(0, len(keys), 500)]
     return selects
 
 
