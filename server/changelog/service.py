@@ -128,9 +128,14 @@ def _fan_out(session: Session, changes: list[PendingChange]) -> list[PendingChan
 
 def _take_numbers(session: Session, count: int) -> int:
     """Reserve `count` positions; returns the last. Holds the counter lock until commit."""
-    statement = (sa.update(ChangeCounter).where(ChangeCounter.id == 1)
-                 .values(value=ChangeCounter.value + count).returning(ChangeCounter.value))
-    return session.execute(statement).scalar_one()
+    return session.connection().execute(_TAKE, {"count": count}).scalar_one()
+
+
+# Built once, run on the connection: every commit that logs a change runs it.
+_counter = ChangeCounter.__table__.c
+_TAKE = (sa.update(ChangeCounter.__table__).where(_counter.id == 1)
+         .values(value=_counter.value + sa.bindparam("count", type_=sa.BigInteger))
+         .returning(_counter.value))
 
 
 def _write_log(session: Session) -> None:

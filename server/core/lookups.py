@@ -13,6 +13,7 @@ which of the keys exist at all, and loads only the rows of those that do.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -59,8 +60,14 @@ def prefetch_existing(session: Session, wanted: list[tuple[type, Iterable[Any]]]
     todo = [(model, keys) for model, keys in todo if keys]
     if not todo:
         return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(_which_exist_among(tuple(model for model, _ in todo)), {
+            f"keys_{which}": id_array(map(str, keys)) for which, (_, keys) in enumerate(todo)})
+    else:
+        rows = connection.execute(sa.union_all(*_which_exist_in(todo)))
     found = defaultdict(list)
-    for which, key in session.execute(sa.union_all(*_which_exist(session, todo))):
+    for which, key in rows:
         found[which].append(key)
     for which, (model, keys) in enumerate(todo):
         if found[which]:
@@ -69,22 +76,33 @@ def prefetch_existing(session: Session, wanted: list[tuple[type, Iterable[Any]]]
             known.setdefault((model, key), None)
 
 
-def _which_exist(session: Session, todo: list[tuple[type, list[Any]]]) -> list[sa.Select]:
+def _exists(which: int, model: type) -> tuple[sa.Select, sa.Column]:
+    [column] = model.__mapper__.primary_key
+    return sa.select(sa.literal_column(str(which)).label("which"), column.label("key")), column
+
+
+@functools.cache
+def _which_exist_among(models: tuple[type, ...]) -> sa.CompoundSelect:
+    """PostgreSQL, built once per list of models: each model's keys (parameter keys_<n>,
+    an id_array text) joined as a table. Whatever plan a fresh table's missing statistics
+    bring (a scan, not the key's index), that stays linear, where `key = ANY (500 keys)`
+    on a scan compares every row with every key."""
     selects = []
-    postgresql = session.get_bind().dialect.name == "postgresql"
+    for which, model in enumerate(models):
+        select, column = _exists(which, model)
+        given = (sa.func.unnest(uuid_array(sa.bindparam(f"keys_{which}", type_=sa.Text)))
+                 .table_valued("key").render_derived())
+        selects.append(select.select_from(given).join(model, column == given.c.key))
+    return sa.union_all(*selects)
+
+
+def _which_exist_in(todo: list[tuple[type, list[Any]]]) -> list[sa.Select]:
+    """Elsewhere: IN lists of at most 500 keys."""
+    selects = []
     for which, (model, keys) in enumerate(todo):
-        [column] = model.__mapper__.primary_key
-        select = sa.select(sa.literal_column(str(which)).label("which"), column.label("key"))
-        if postgresql:
-            # A join with the keys as a table: whatever plan a fresh table's missing
-            # statistics bring (a scan, not the key's index), it stays linear. `key = ANY
-            # (500 keys)` on a scan compares every row with every key.
-            given = (sa.func.unnest(uuid_array(sa.literal(id_array(map(str, keys)), sa.Text)))
-                     .table_valued("key").render_derived())
-            selects.append(select.select_from(given).join(model, column == given.c.key))
-        else:
-            selects += [select.where(column.in_(keys[start:start + 500]))
-                        for start in range(0, len(keys), 500)]
+        select, column = _exists(which, model)
+        selects += [select.where(column.in_(keys[start:start + 500]))
+                    for start in range(0, len(keys), 500)]
     return selects
 
 
