@@ -50,14 +50,17 @@ def issue(session: Session, scope: str, label: str, store: Store | None = None,
     return key, token
 
 
+# Built once: every API request asks it first.
+_BY_DIGEST = (sa.select(ApiKey.scope, ApiKey.id, ApiKey.store_id, ApiKey.device_id, ApiKey.label,
+                        ApiKey.channel, ApiKey.revoked_at)
+              .where(ApiKey.digest == sa.bindparam("digest")))
+
+
 def authenticate(session: Session, token: str) -> Actor:
     if not token or len(token) > MAX_TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX + "_"):
         raise Unauthorized("The API key is missing or not a Blackbook key.")
     # The columns only, not an ApiKey object: every API request asks this first.
-    key = session.connection().execute(
-        sa.select(ApiKey.scope, ApiKey.id, ApiKey.store_id, ApiKey.device_id, ApiKey.label,
-                  ApiKey.channel, ApiKey.revoked_at)
-        .where(ApiKey.digest == digest(token))).first()
+    key = session.connection().execute(_BY_DIGEST, {"digest": digest(token)}).first()
     if key is None:
         raise Unauthorized("The API key is not known.")
     if key.revoked_at is not None:

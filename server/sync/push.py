@@ -18,6 +18,7 @@ in bulk (COPY on PostgreSQL) with their stored results.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -139,14 +140,20 @@ def _prefetch_customers(session: Session, store_id: uuid.UUID | None,
     """The customers, each with their place in this store's scope (if any), together."""
     for start in range(0, len(customers), 500):
         chunk = customers[start:start + 500]
-        rows = session.execute(
-            sa.select(Customer, StoreCustomer)
-            .outerjoin(StoreCustomer, sa.and_(StoreCustomer.customer_id == Customer.id,
-                                              StoreCustomer.store_id == store_id))
-            .where(Customer.id.in_(chunk))).all()
+        rows = session.execute(_customers_in_scope(), {"store": store_id, "ids": chunk}).all()
         lookups.remember(session, Customer, chunk, [customer for customer, _ in rows])
         lookups.remember(session, StoreCustomer, [(store_id, c) for c in chunk],
                          [held for _, held in rows if held is not None])
+
+
+@functools.cache
+def _customers_in_scope() -> sa.Select:
+    """Built once (every push runs it): customers :ids, each with its StoreCustomer row
+    for store :store, if any."""
+    held = sa.and_(StoreCustomer.customer_id == Customer.id,
+                   StoreCustomer.store_id == sa.bindparam("store"))
+    return (sa.select(Customer, StoreCustomer).outerjoin(StoreCustomer, held)
+            .where(Customer.id.in_(sa.bindparam("ids", expanding=True))))
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
