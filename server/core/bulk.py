@@ -76,22 +76,32 @@ def insert_all(session: Session, batches: list[tuple[sa.Table, list[dict[str, An
 
 def _parameters(dialect, table: sa.Table, rows: list[dict[str, Any]]):
     """The parameters an INSERT would send (JSON serialised, times in UTC, ...)."""
-    columns = list(table.columns)
-    binds = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    binds = _binds(dialect, table)
     for row in rows:
-        yield [row[column.key] if bind is None else bind(row[column.key])
-               for column, bind in zip(columns, binds, strict=True)]
+        yield [row[key] if bind is None else bind(row[key]) for key, bind in binds]
 
 
-def _names(dialect, table: sa.Table) -> str:
-    return ", ".join(dialect.identifier_preparer.quote(column.name) for column in table.columns)
+@functools.cache
+def _binds(dialect, table: sa.Table) -> tuple[tuple[str, Any], ...]:
+    """Each column's key and the function that turns a value into its parameter (or None)."""
+    return tuple((column.key, column.type.dialect_impl(dialect).bind_processor(dialect))
+                 for column in table.columns)
+
+
+@functools.cache
+def _statements(dialect, table: sa.Table) -> tuple[str, str]:
+    """The table's INSERT (for executemany) and COPY statements, all columns."""
+    quote = dialect.identifier_preparer
+    names = ", ".join(quote.quote(column.name) for column in table.columns)
+    marks = ", ".join(["%s"] * len(table.columns))
+    target = quote.format_table(table)
+    return (f"INSERT INTO {target} ({names}) VALUES ({marks})",  # noqa: S608
+            f"COPY {target} ({names}) FROM STDIN")
 
 
 def _executemany(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> str:
     dialect = connection.dialect
-    marks = ", ".join(["%s"] * len(table.columns))
-    statement = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "  # noqa: S608
-                 f"({_names(dialect, table)}) VALUES ({marks})")
+    statement = _statements(dialect, table)[0]
     with connection.connection.driver_connection.cursor() as cursor:
         cursor.executemany(statement, list(_parameters(dialect, table, rows)))
     return statement
@@ -99,8 +109,7 @@ def _executemany(connection: sa.Connection, table: sa.Table, rows: list[dict[str
 
 def _copy(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> str:
     dialect = connection.dialect
-    statement = (f"COPY {dialect.identifier_preparer.format_table(table)} "
-                 f"({_names(dialect, table)}) FROM STDIN")
+    statement = _statements(dialect, table)[1]
     with connection.connection.driver_connection.cursor() as cursor, \
             cursor.copy(statement) as copy:
         for values in _parameters(dialect, table, rows):
