@@ -79,13 +79,20 @@ _PAGE_SETTINGS = (("max_parallel_workers_per_gather", "0"), ("random_page_cost",
 def _positions(session: Session) -> tuple[int, int]:
     """The newest committed position (every change at or below it is visible now) and how
     far tombstones were pruned: one round trip, which also applies the page's settings."""
+    connection = session.connection()
+    query = _positions_query(connection.dialect.name == "postgresql")
+    head, floor, *_ = connection.execute(query).one()
+    return head, floor or 0
+
+
+@functools.cache
+def _positions_query(postgresql: bool) -> sa.Select:
     columns = [sa.select(ChangeCounter.value).where(ChangeCounter.id == 1).scalar_subquery(),
                sa.select(ChangeRetention.pruned_through).where(ChangeRetention.id == 1)
                .scalar_subquery()]
-    if session.get_bind().dialect.name == "postgresql":
+    if postgresql:
         columns += [sa.func.set_config(name, value, True) for name, value in _PAGE_SETTINGS]
-    head, floor, *_ = session.connection().execute(sa.select(*columns)).one()
-    return head, floor or 0
+    return sa.select(*columns)
 
 
 class Logged(NamedTuple):

@@ -207,10 +207,24 @@ def one_run(url: str, workers: int, only: str | None = None) -> dict:
 
 
 def load_text(before: tuple[float, ...]) -> str:
-    """The machine's load around the runs: on a shared machine, figures mean little
-    without it."""
+    """The machine's load around the runs, and its speed at the end: on a shared machine,
+    figures mean little without them."""
     after = os.getloadavg()
-    return f"load average {before[0]:.1f} before, {after[0]:.1f} after (1 min)"
+    return (f"load average {before[0]:.1f} before, {after[0]:.1f} after (1 min); "
+            f"speed check {speed_check():.2f} s")
+
+
+def speed_check() -> float:
+    """Seconds for 10 million additions in a Python loop, best of 3. This virtual
+    machine's speed drifts by up to ±30% within minutes (0.9 s to 1.5 s seen, idle):
+    the figure says which kind of minute the run had."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for number in range(10_000_000):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def main() -> None:
