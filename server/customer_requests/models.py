@@ -6,7 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.core.types import UTCDateTime, new_id, utcnow
+from server.core.types import UTCDateTime, new_id, ordered_id, utcnow
 from server.extensions import db
 
 
@@ -60,7 +60,8 @@ class StatusChange(db.Model):
 
     __tablename__ = "request_status_changes"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    # Time-ordered (core.types.ordered_id): the log only grows, at its index's end.
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=ordered_id)
     request_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("requests.id"), index=True)
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
     to_status: Mapped[str] = mapped_column(sa.String(20))

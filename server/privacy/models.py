@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.core.types import UTCDateTime, new_id, utcnow
+from server.core.types import UTCDateTime, new_id, ordered_id, utcnow
 from server.extensions import db
 
 
@@ -38,7 +38,8 @@ class AccessEntry(db.Model):
     __tablename__ = "access_log"
     __table_args__ = (sa.Index("ix_access_log_customer_at", "customer_id", "at"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    # Time-ordered (UUID version 7): the log only grows, at the end of its key's index.
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=ordered_id)
     customer_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
     action: Mapped[str] = mapped_column(sa.String(10))  # read search export change erase
     what: Mapped[str] = mapped_column(sa.String(40))    # e.g. customer, sync pull, feed

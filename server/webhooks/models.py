@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.core.types import UTCDateTime, new_id, utcnow
+from server.core.types import UTCDateTime, new_id, ordered_id, utcnow
 from server.extensions import db
 
 
@@ -46,7 +46,8 @@ class WebhookDelivery(db.Model):
         sa.Index("ix_webhook_deliveries_listed", "subscription_id", "created_at", "id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    # Time-ordered (core.types.ordered_id): the log only grows, at its index's end.
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=ordered_id)
     subscription_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("webhook_subscriptions.id"))
     seq: Mapped[int] = mapped_column(sa.BigInteger)  # the change's position in the log
@@ -76,7 +77,8 @@ class WebhookAttempt(db.Model):
     __table_args__ = (sa.Index("ix_webhook_attempts_delivery", "delivery_id", "number"),
                       sa.Index("ix_webhook_attempts_subscription", "subscription_id", "at"))
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    # Time-ordered (core.types.ordered_id): the log only grows, at its index's end.
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=ordered_id)
     delivery_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("webhook_deliveries.id"))
     subscription_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("webhook_subscriptions.id"))

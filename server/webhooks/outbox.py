@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changelog.models import PER_CUSTOMER, PER_STORE
+from server.core.types import ordered_id
 from server.webhooks.models import WebhookDelivery, WebhookSubscription
 
 ENTITIES = ("customer", "consent", "request", "note")
@@ -75,7 +76,7 @@ def enqueue(session: Session, changes: list[dict[str, Any]]) -> None:
 
 
 def _delivery(subscription_id: uuid.UUID, change: dict[str, Any], event: str) -> dict[str, Any]:
-    delivery_id = uuid.uuid4()
+    delivery_id = ordered_id()  # time-ordered, as the column's default
     now = change["committed_at"]
     return {"id": delivery_id, "subscription_id": subscription_id, "seq": change["seq"],
             "event": event, "payload": payload(delivery_id, event, change),

@@ -6,6 +6,8 @@ array); other reads pass UUIDs. Either way the rows are the same.
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 
 from server.privacy import access_log
@@ -31,8 +33,12 @@ def test_one_row_per_distinct_customer_with_the_readers_key(session, world):
         key=str)
     entries = session.execute(sa.select(AccessEntry.id, AccessEntry.at)
                               .where(AccessEntry.what == "page read")).all()
-    assert len({e.id for e in entries}) == 3 and all(e.id.version == 4 for e in entries)
     assert len({e.at for e in entries}) == 1 and entries[0].at.tzinfo is not None
+    # Time-ordered ids (version 7), made at the entries' time, distinct in their random bits.
+    at_ms = int(entries[0].at.timestamp() * 1000)
+    assert len({e.id for e in entries}) == 3
+    assert all(e.id.version == 7 and e.id.variant == uuid.RFC_4122 for e in entries)
+    assert {e.id.int >> 80 for e in entries} == {at_ms}
 
 
 def test_nothing_read_nothing_logged(session, world):
