@@ -24,7 +24,9 @@ from server.customer_requests.models import StatusChange
 def text(steps: Iterable[Any]) -> str:
     """The JSON array of these steps (StatusChange objects, or rows with their columns),
     oldest first."""
-    ordered = sorted(steps, key=lambda s: (_get(s, "changed_at"), str(_get(s, "id"))))
+    steps = list(steps)
+    ordered = steps if len(steps) < 2 else sorted(
+        steps, key=lambda s: (_get(s, "changed_at"), str(_get(s, "id"))))
     return "[" + ",".join(
         _step(_get(s, "from_status"), _get(s, "to_status"), _get(s, "reason"),
               _get(s, "changed_by"), _get(s, "changed_at")) for s in ordered) + "]"

@@ -55,8 +55,7 @@ def prefetch_existing(session: Session, wanted: list[tuple[type, Iterable[Any]]]
     (a UNION ALL of keys) finds the keys that exist, then one query per model loads the
     rows of those that do. A batch of new records costs one query, not one per model."""
     known = session.info.setdefault(KNOWN, {})
-    todo = [(model, sorted({k for k in keys if (model, k) not in known}, key=str))
-            for model, keys in wanted]
+    todo = [(model, list({k for k in keys if (model, k) not in known})) for model, keys in wanted]
     todo = [(model, keys) for model, keys in todo if keys]
     if not todo:
         return

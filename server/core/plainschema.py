@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing
@@ -47,6 +48,8 @@ def _as_string(field, name, value):
 
 
 def _as_uuid(field, name, value):
+    if type(value) is uuid.UUID:
+        return value  # as the field takes one
     if type(value) is not str:
         raise _Decline
     try:
@@ -161,6 +164,10 @@ def _dump_own(field, value):
     return field._serialize(value, None, None)
 
 
+def _dump_timestamp(field, value):
+    return value.astimezone(UTC).isoformat()  # Timestamp, in its ISO format
+
+
 def _dump_list(field, value):
     return [str(item) for item in value]
 
@@ -178,6 +185,8 @@ def _dumping(field: fields.Field) -> Callable | None:
         return _dump_same
     if type(field) is fields.List and not _plain_string(field.inner):
         return None
+    if type(field) is Timestamp and field.format in (None, "iso", "iso8601"):
+        return _dump_timestamp
     return _DUMPS.get(type(field))
 
 

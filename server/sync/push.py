@@ -99,8 +99,8 @@ def _customers_changed(session: Session, parsed: list[dict], results: list[dict]
             continue
         if mutation["entity"] == "customer":
             yield mutation["id"]
-        elif _uuid(mutation["fields"].get("customer_id")) is not None:
-            yield _uuid(mutation["fields"]["customer_id"])
+        elif (customer_id := _uuid(mutation["fields"].get("customer_id"))) is not None:
+            yield customer_id
         else:
             record = lookups.get(session, RULES[mutation["entity"]].model, mutation["id"])
             yield getattr(record, "customer_id", None)
@@ -397,7 +397,7 @@ def _apply(session: Session, actor: Actor, mutation: dict[str, Any]) -> dict[str
 def _create_data(rules: EntityRules, mutation: dict[str, Any]) -> dict[str, Any]:
     """A new record's fields as its create schema takes them, with the envelope's id
     and capture details."""
-    data = mutation["fields"] | {"id": str(mutation["id"])}
+    data = mutation["fields"] | {"id": mutation["id"]}  # a UUID: the schemas take one
     for key in ("captured_at", "captured_by"):
         if mutation[key] is not None and key in rules.create_schema.fields:
             data.setdefault(key, mutation[key].isoformat() if key == "captured_at"
