@@ -43,14 +43,18 @@ from server.core.uuid_text import among_ids, uuid_text
 from server.core.vocabulary import CHANNELS
 from server.customer_requests.lifecycle import CLOSED
 from server.customer_requests.models import CustomerRequest
-from server.sync.pull import Logged, read, stream
+from server.sync.pull import Logged, read, sql_text, stream
 
 CONTACT_FIELDS = {"email": ("email",), "phone": ("sms", "phone"), "postal_address": ("post",)}
 
 
 def _in_feed(change) -> sa.ColumnElement:
-    return sa.or_(sa.and_(change.entity.in_(sorted(PER_CUSTOMER)), change.store_id.is_(None)),
-                  change.entity.in_(sorted(PER_STORE)))
+    return sa.or_(sa.and_(change.entity.in_(_names(PER_CUSTOMER)), change.store_id.is_(None)),
+                  change.entity.in_(_names(PER_STORE)))
+
+
+def _names(entities) -> list[sa.ColumnElement]:
+    return [sql_text(entity) for entity in sorted(entities)]
 
 
 @functools.cache

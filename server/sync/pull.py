@@ -132,10 +132,17 @@ def stream(scope: sa.ColumnElement, history: bool = False) -> sa.Select:
     return (sa.select(*logged_columns(history))
             .where(scope, Change.seq > sa.bindparam("after", type_=sa.BigInteger),
                    Change.superseded.is_(False),
-                   sa.or_(Change.op != "delete",
+                   sa.or_(Change.op != sql_text("delete"),
                           Change.seq > sa.bindparam("snapshot_end", type_=sa.BigInteger)))
             .order_by(Change.seq)
             .limit(sa.bindparam("limit", type_=sa.Integer)))
+
+
+def sql_text(value: str) -> sa.ColumnElement:
+    """A constant string written into the statement, not a parameter: a stream's query
+    then takes only the parameters its reader gives (see _fetch)."""
+    assert value.isidentifier()  # nothing to quote  # noqa: S101
+    return sa.literal_column(f"'{value}'", sa.String)
 
 
 @functools.cache
@@ -164,11 +171,41 @@ def read(session: Session, query: sa.Select, token: str | None, limit: int,
     cursor = decode(token) if token else Cursor(after=0, snapshot_end=head)
     _check_not_pruned(floor, cursor)
     params |= {"after": cursor.after, "snapshot_end": cursor.snapshot_end, "limit": limit + 1}
-    rows = [Logged._make(row) for row in session.connection().execute(query, params).all()]
+    rows = _fetch(session.connection(), query, params)
     has_more = len(rows) > limit
     rows = rows[:limit]
     after = rows[-1].seq if has_more else max(head, rows[-1].seq if rows else 0, cursor.after)
     return rows, Cursor(after, cursor.snapshot_end).encode(), has_more
+
+
+def _fetch(connection: sa.Connection, query: sa.Select, params: dict) -> list[Logged]:
+    """The rows of a stream's query. PostgreSQL: on the driver's cursor, as Logged tuples
+    straight from psycopg (its columns are all plain: ids and bodies cast to text), which
+    halves a page's Python; SQLAlchemy's result rows were a quarter of a pull page's CPU.
+    Elsewhere through SQLAlchemy (SQLite stores ids as hex: uuid_text formats them)."""
+    if connection.dialect.name != "postgresql":
+        return [Logged._make(row) for row in connection.execute(query, params).all()]
+    import psycopg  # only on PostgreSQL
+
+    text, names = _compiled(query, connection.dialect)
+    if not names <= params.keys():  # a parameter of its own: SQLAlchemy knows its value
+        return [Logged._make(row) for row in connection.execute(query, params).all()]
+    driver = connection.connection.driver_connection
+    try:
+        with driver.cursor(row_factory=_logged_rows) as cursor:
+            return cursor.execute(text, params).fetchall()
+    except psycopg.Error as error:
+        raise sa.exc.DBAPIError.instance(text, params, error, psycopg.Error) from error
+
+
+def _logged_rows(cursor) -> type:
+    return Logged._make  # psycopg's row factory: a function of each row's values
+
+
+@functools.cache
+def _compiled(query: sa.Select, dialect) -> tuple[str, frozenset[str]]:
+    compiled = query.compile(dialect=dialect)
+    return compiled.string, frozenset(compiled.params)
 
 
 def pull(session: Session, actor: Actor, token: str | None, limit: int) -> Page:
