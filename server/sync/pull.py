@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.changelog.models import Change, ChangeCounter, ChangeRetention
+from server.core import driver
 from server.core.actor import Actor
 from server.core.errors import Gone
 from server.core.uuid_text import uuid_text
@@ -183,29 +184,15 @@ def _fetch(connection: sa.Connection, query: sa.Select, params: dict) -> list[Lo
     straight from psycopg (its columns are all plain: ids and bodies cast to text), which
     halves a page's Python; SQLAlchemy's result rows were a quarter of a pull page's CPU.
     Elsewhere through SQLAlchemy (SQLite stores ids as hex: uuid_text formats them)."""
-    if connection.dialect.name != "postgresql":
+    if (connection.dialect.name != "postgresql"
+            or not driver.compiled(query, connection.dialect)[1] <= params.keys()):
+        # (a parameter of the query's own: SQLAlchemy knows its value)
         return [Logged._make(row) for row in connection.execute(query, params).all()]
-    import psycopg  # only on PostgreSQL
-
-    text, names = _compiled(query, connection.dialect)
-    if not names <= params.keys():  # a parameter of its own: SQLAlchemy knows its value
-        return [Logged._make(row) for row in connection.execute(query, params).all()]
-    driver = connection.connection.driver_connection
-    try:
-        with driver.cursor(row_factory=_logged_rows) as cursor:
-            return cursor.execute(text, params).fetchall()
-    except psycopg.Error as error:
-        raise sa.exc.DBAPIError.instance(text, params, error, psycopg.Error) from error
+    return driver.fetch_all(connection, query, params, row_factory=_logged_rows)
 
 
 def _logged_rows(cursor) -> type:
     return Logged._make  # psycopg's row factory: a function of each row's values
-
-
-@functools.cache
-def _compiled(query: sa.Select, dialect) -> tuple[str, frozenset[str]]:
-    compiled = query.compile(dialect=dialect)
-    return compiled.string, frozenset(compiled.params)
 
 
 def pull(session: Session, actor: Actor, token: str | None, limit: int) -> Page:

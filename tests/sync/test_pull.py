@@ -4,6 +4,7 @@
 import pytest
 from sqlalchemy.dialects import postgresql
 
+from server.core import driver
 from server.core.actor import Actor
 from server.customers import service as customers_service
 from server.extensions import db
@@ -158,6 +159,6 @@ def test_a_streams_query_takes_only_the_readers_parameters(stream, given):
     """On PostgreSQL a page is read on the driver's cursor with the reader's parameters
     (pull._fetch); a parameter SQLAlchemy made of a constant would send it back through
     SQLAlchemy's slower rows."""
-    text, names = pulling._compiled(stream(), postgresql.psycopg.dialect())
+    text, names = driver.compiled(stream(), postgresql.psycopg.dialect())
     assert names == given
     assert "'delete'" in text

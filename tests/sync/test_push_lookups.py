@@ -7,7 +7,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from server.core import lookups
+from server.core import driver, lookups
 from server.extensions import db
 from server.privacy.models import AccessEntry
 from tests.factories import make_customer, make_request
@@ -15,14 +15,22 @@ from tests.sync.helpers import mutation, new_request, push
 
 
 @pytest.fixture
-def selects(app):
-    """The SELECT statements run while the test pushes."""
+def selects(app, monkeypatch):
+    """The SELECT statements run while the test pushes: through SQLAlchemy, or on the
+    driver's cursor (core.driver, PostgreSQL)."""
     seen: list[str] = []
 
     def note(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith("SELECT"):
             seen.append(statement)
 
+    fetch_all = driver.fetch_all
+
+    def fetch_noted(connection, statement, *args, **kwargs):
+        note(None, None, driver.compiled(statement, connection.dialect)[0], None, None, False)
+        return fetch_all(connection, statement, *args, **kwargs)
+
+    monkeypatch.setattr(driver, "fetch_all", fetch_noted)
     sa.event.listen(db.engine, "before_cursor_execute", note)
     yield seen
     sa.event.remove(db.engine, "before_cursor_execute", note)
