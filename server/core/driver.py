@@ -6,7 +6,7 @@ SQLAlchemy then costs more than the database does for the hottest reads: a page 
 runs the compiled text on the connection's psycopg cursor and returns psycopg's rows.
 Only for statements whose columns need no conversion by SQLAlchemy (ids cast to text
 or read as UUIDs, plain numbers and strings) and whose parameters all come from the
-caller (a constant must be written into the statement: see sync.pull.sql_text).
+caller (a constant is written into the statement: `constant`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,15 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+
+
+def constant(value: str) -> sa.ColumnElement:
+    """A constant string written into the statement, not a parameter (SQLAlchemy would
+    make a string compared with a column a parameter of its own, which `fetch_all` is
+    not given)."""
+    if not value.isidentifier():
+        raise ValueError(f"Not a plain name, to write into SQL unquoted: {value!r}")
+    return sa.literal_column(f"'{value}'", sa.String)
 
 
 @functools.cache

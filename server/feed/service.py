@@ -37,13 +37,14 @@ from server.changelog.models import PER_CUSTOMER, PER_STORE, Change
 from server.consent import ledger
 from server.consent import service as consent
 from server.consent.models import ConsentEvent, ConsentState, Notice
+from server.core import driver
 from server.core.actor import Actor
 from server.core.types import utcnow
 from server.core.uuid_text import among_ids, uuid_text
 from server.core.vocabulary import CHANNELS
 from server.customer_requests.lifecycle import CLOSED
 from server.customer_requests.models import CustomerRequest
-from server.sync.pull import Logged, read, sql_text, stream
+from server.sync.pull import Logged, read, stream
 
 CONTACT_FIELDS = {"email": ("email",), "phone": ("sms", "phone"), "postal_address": ("post",)}
 
@@ -54,7 +55,7 @@ def _in_feed(change) -> sa.ColumnElement:
 
 
 def _names(entities) -> list[sa.ColumnElement]:
-    return [sql_text(entity) for entity in sorted(entities)]
+    return [driver.constant(entity) for entity in sorted(entities)]
 
 
 @functools.cache

@@ -157,8 +157,7 @@ def test_a_reader_that_keeps_pulling_never_misses_a_concurrent_commit(app, world
 ])
 def test_a_streams_query_takes_only_the_readers_parameters(stream, given):
     """On PostgreSQL a page is read on the driver's cursor with the reader's parameters
-    (pull._fetch); a parameter SQLAlchemy made of a constant would send it back through
-    SQLAlchemy's slower rows."""
+    only (core.driver): a parameter SQLAlchemy made of a constant would be missing."""
     text, names = driver.compiled(stream(), postgresql.psycopg.dialect())
     assert names == given
     assert "'delete'" in text
