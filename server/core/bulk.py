@@ -141,6 +141,9 @@ def _copy(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
 
 
 _TEXT, _JSON = 25, 114  # PostgreSQL's type ids (fixed for built-in types)
+# Types whose binary form psycopg writes from the Python values our rows hold: bool,
+# int8/2/4, text, json (sent as text), float8, timestamp(tz), date, varchar, numeric, uuid.
+_COPYABLE = frozenset({16, 20, 21, 23, 25, 114, 701, 1043, 1082, 1114, 1184, 1700, 2950})
 _COPY_TYPES: dict[str, list[int]] = {}
 
 
@@ -153,6 +156,10 @@ def _copy_types(connection: sa.Connection, table: sa.Table) -> list[int]:
             "SELECT attname, atttypid FROM pg_attribute "
             "WHERE attrelid = CAST(:table AS regclass) AND attnum > 0 AND NOT attisdropped"),
             {"table": table.fullname}).all())
+        odd = [column.name for column in table.columns if found[column.name] not in _COPYABLE]
+        if odd:  # jsonb, arrays, enums…: add the type here once its binary form is checked
+            raise NotImplementedError(f"Binary COPY of {table.fullname}.{odd[0]} "
+                                      f"(type id {found[odd[0]]}) is not set up.")
         _COPY_TYPES[table.fullname] = [
             _TEXT if found[column.name] == _JSON else found[column.name]
             for column in table.columns]
