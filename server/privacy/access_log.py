@@ -11,8 +11,9 @@ digits. Python builds and sends no row and no UUID at all, where a COPY of
 Python-built rows took 13 ms and an executemany INSERT 25 ms. Ids are time-ordered
 (core.types.ordered_id, UUID version 7): each row's key goes at the end of the primary
 key's index. With random ids, each of the 500 rows touched a random page of that
-index (uncached, and a full-page image in the WAL after each checkpoint): ~8 of the
-~12 ms the insert took on a log of 1.3 M rows.
+index (mostly uncached, and a full-page image in the WAL after each checkpoint): on a
+log of 1.3 M rows a page's insert wrote 2.4 MB of WAL, now 0.16 MB. Its ~11 ms are now
+mostly the (customer_id, at) index's: one random page per customer.
 """
 
 from __future__ import annotations
