@@ -168,16 +168,17 @@ def _uuid(value: Any) -> uuid.UUID | None:
 def _apply_all(session: Session, actor: Actor, parsed: list[dict]) -> list[dict[str, Any]]:
     results: list[dict[str, Any] | None] = [None] * len(parsed)
     group: list[int] = []
+    first = True  # nothing written yet in this transaction
     for index, mutation in enumerate(parsed):
         if "entity" not in mutation:
             results[index] = mutation  # already a rejection
         elif _is_new_record(session, mutation):
             group.append(index)
         else:
-            _apply_group(session, actor, parsed, group, results)
-            group = []
+            _apply_group(session, actor, parsed, group, results, first)
+            group, first = [], False
             results[index] = _one(session, actor, mutation)
-    _apply_group(session, actor, parsed, group, results)
+    _apply_group(session, actor, parsed, group, results, first)
     return results
 
 
@@ -188,15 +189,19 @@ def _is_new_record(session: Session, mutation: dict[str, Any]) -> bool:
             and lookups.get(session, RULES[mutation["entity"]].model, mutation["id"]) is None)
 
 
-def _apply_group(session, actor, parsed, group: list[int], results: list) -> None:
+def _apply_group(session, actor, parsed, group: list[int], results: list,
+                 first: bool) -> None:
     """New records together: one savepoint, one flush. Any surprise: one by one instead.
 
     New requests whose fields are plain (`_quick_create`) are captured as rows and
-    inserted in bulk, without the ORM, before any other mutation of the group runs."""
+    inserted in bulk, without the ORM, before any other mutation of the group runs.
+    `first`: nothing was written before the group in this transaction (most pushes are
+    one group of new records), so a surprise rolls the whole transaction back instead of
+    a savepoint: two round trips fewer for the common case."""
     if not group:
         return
     mark, logged = changelog.mark(session), set(session.info[_LOGGED])
-    savepoint = session.begin_nested()
+    savepoint = None if first else session.begin_nested()
     captures = _Captured(actor, parsed, results) if _distinct(parsed, group) else None
     try:
         for index in group:
@@ -220,9 +225,13 @@ def _apply_group(session, actor, parsed, group: list[int], results: list) -> Non
         if captures is not None:
             captures.insert(session)
         session.flush()
-        savepoint.commit()
+        if savepoint is not None:
+            savepoint.commit()
     except (_Replay, IntegrityError, StaleDataError):
-        savepoint.rollback()
+        if savepoint is not None:
+            savepoint.rollback()
+        else:
+            session.rollback()  # only reads before it: the key, the batch's lookups
         changelog.rewind(session, mark)
         session.info[_LOGGED] = logged
         lookups.forget(session)

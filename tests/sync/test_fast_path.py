@@ -286,3 +286,26 @@ def test_a_fast_insert_the_database_refuses_is_replayed_one_by_one(client, world
     assert results[-1]["id"] == batch[-2]["id"]
     stored = session.scalars(sa.select(db.metadata.tables["requests"].c.id)).all()
     assert sorted(map(str, stored)) == sorted(m["id"] for m in batch[:-1])
+
+
+@pytest.mark.parametrize("before", ["edit", "rejection"])
+def test_a_refused_group_after_other_mutations_keeps_what_they_did(client, world, session,
+                                                                    monkeypatch, counted,
+                                                                    before):
+    """A group that is the first write of its push is undone with the whole transaction
+    when the database refuses it; after an applied edit it must be undone alone, by its
+    savepoint, and the edit kept."""
+    monkeypatch.setattr(pushing, "_distinct", lambda parsed, group: True)
+    customer = new_customer()
+    push(client, world.tablet_a, [customer])
+    batch = [new_request(customer["id"]) for _ in range(25)]
+    batch[-1]["mutation_id"] = batch[-2]["mutation_id"]  # the second insert of it fails
+    lead = (mutation("customer", customer["id"], {"family_name": "Lovelace"}, base_version=1)
+            if before == "edit" else {"mutation_id": "not a uuid"})
+    results = push(client, world.tablet_a, [lead, *batch])
+    assert results[0]["status"] == ("applied" if before == "edit" else "rejected")
+    assert [r["status"] for r in results[1:]] == ["applied"] * 24 + ["duplicate"]
+    family = session.scalar(sa.select(db.metadata.tables["customers"].c.family_name))
+    assert family == ("Lovelace" if before == "edit" else None)
+    stored = session.scalars(sa.select(db.metadata.tables["requests"].c.id)).all()
+    assert sorted(map(str, stored)) == sorted(m["id"] for m in batch[:-1])
