@@ -3,9 +3,17 @@
 Each worker warms up (server.ops.warmup) after loading the app and before it takes its
 first request, so no request waits for a worker's connections or first compilations.
 Warming is a courtesy: if it fails (the database not up yet), the worker serves anyway.
+
+Then the objects the worker holds for its lifetime (the app, its schemas, SQLAlchemy's
+metadata and caches: ~155,000) are moved out of the garbage collector's sight
+(gc.freeze). Otherwise a full collection walks them all, 65-110 ms on this machine,
+whenever a request has made enough long-lived objects: twice in every 20 pushes of 500
+mutations, ~10 ms a push on average and a 100 ms stall for the push it hits.
 """
 
 from __future__ import annotations
+
+import gc
 
 from server.ops import warmup
 
@@ -15,3 +23,5 @@ def post_worker_init(worker) -> None:
         warmup.warm(worker.wsgi)
     except Exception as error:  # noqa: BLE001 (any failure: serve cold rather than not at all)
         worker.log.warning("warm-up skipped: %s", type(error).__name__)
+    gc.collect()  # nothing left over to freeze
+    gc.freeze()

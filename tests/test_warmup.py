@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from types import SimpleNamespace
 
@@ -35,3 +36,13 @@ def test_a_worker_whose_warm_up_fails_still_starts(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="test.worker"):
         gunicorn_conf.post_worker_init(worker)
     assert "warm-up skipped: OperationalError" in caplog.text
+
+
+def test_a_worker_keeps_what_it_loaded_out_of_the_collectors_walks(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db.sqlite3"})
+    worker = SimpleNamespace(wsgi=app, log=logging.getLogger("test.worker"))
+    try:
+        gunicorn_conf.post_worker_init(worker)
+        assert gc.get_freeze_count() > 10_000  # the app, its schemas, SQLAlchemy's metadata
+    finally:
+        gc.unfreeze()
