@@ -39,7 +39,8 @@ def fetch_all(connection: sa.Connection, statement: sa.Executable, params: dict[
     """All rows of the statement, run on `connection`'s psycopg cursor. `prepare=False`
     plans it afresh each time, with its parameters' values (psycopg otherwise prepares a
     statement after 5 runs, and PostgreSQL may keep a generic plan made while a table was
-    small). A database error is raised as SQLAlchemy raises one."""
+    small). A database error is raised as SQLAlchemy raises one, without the parameters
+    (as core.bulk raises its errors: a message is easily logged)."""
     import psycopg  # only on PostgreSQL
 
     text, _ = compiled(statement, connection.dialect)
@@ -48,4 +49,4 @@ def fetch_all(connection: sa.Connection, statement: sa.Executable, params: dict[
         with driver.cursor(**({"row_factory": row_factory} if row_factory else {})) as cursor:
             return cursor.execute(text, params, prepare=prepare).fetchall()
     except psycopg.Error as error:
-        raise sa.exc.DBAPIError.instance(text, params, error, psycopg.Error) from error
+        raise sa.exc.DBAPIError.instance(text, None, error, psycopg.Error) from error

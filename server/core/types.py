@@ -44,6 +44,11 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+def millis(moment: datetime) -> int:
+    """A time as Unix milliseconds, as an ordered_id holds it."""
+    return int(moment.timestamp() * 1000)
+
+
 def ordered_id(at_ms: int | None = None) -> uuid.UUID:
     """A UUID version 7 (RFC 9562): the Unix time in milliseconds (`at_ms`, default now),
     then 74 random bits. Ids made later sort later, so a table that only grows (the

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from server.core import paging
 from server.core.actor import Actor
-from server.core.types import ordered_id, ordered_id_prefix, utcnow
+from server.core.types import millis, ordered_id, ordered_id_prefix, utcnow
 from server.core.uuid_text import id_array, uuid_array
 from server.customers import service as customers
 from server.privacy.models import AccessEntry
@@ -39,7 +39,7 @@ ACTIONS = ("read", "search", "export", "change", "erase")
 def _rows(actor: Actor, action: str, what: str,
           customer_ids: Iterable[uuid.UUID | str]) -> list[dict[str, Any]]:
     now = utcnow()
-    at_ms = int(now.timestamp() * 1000)
+    at_ms = millis(now)
     return [{"id": ordered_id(at_ms), "customer_id": customer_id, "action": action, "what": what,
              "scope": actor.scope, "key_id": actor.key_id, "store_id": actor.store_id,
              "device_id": actor.device_id, "at": now}
@@ -64,7 +64,7 @@ def read(session: Session, actor: Actor, action: str, what: str,
                 "ids": id_array(dict.fromkeys(str(c) for c in ids)), "action": action,
                 "what": what, "scope": actor.scope, "key_id": actor.key_id,
                 "store_id": actor.store_id, "device_id": actor.device_id, "at": now,
-                "id_prefix": ordered_id_prefix(int(now.timestamp() * 1000))})
+                "id_prefix": ordered_id_prefix(millis(now))})
         else:
             connection.execute(sa.insert(AccessEntry), _rows(actor, action, what, ids))
 
