@@ -20,6 +20,7 @@ from server.dashboard import search
 from server.extensions import db, end_request_session, migrate
 from server.notes import sensitive
 from server.ops import request_log
+from server.privacy import access_log
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         database.configure(db.engine)
     changelog.install(FlaskSqlSession)
     search.install()  # the requests' trigram index, for databases made from the models
+    access_log.install()  # the access log's index of several customers (PostgreSQL)
     migrate.init_app(app, db, directory=MIGRATIONS)
     api = make_api(app)
     problems.register(app)

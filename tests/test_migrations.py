@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from server import MIGRATIONS, create_app
-from server.dashboard import search
+from server.core import pg_indexes
 from server.extensions import db
 from tests.conftest import is_postgres
 
@@ -42,9 +42,33 @@ def test_upgrade_on_empty_database_matches_the_models(empty_database_url):
         upgrade(directory=MIGRATIONS)
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={
-                "compare_type": True, "include_object": search.include_object})
+                "compare_type": True, "include_object": pg_indexes.include_object})
             differences = compare_metadata(context, db.metadata)
             counter = connection.execute(sa.text("SELECT value FROM change_counter")).all()
         db.engine.dispose()
     assert differences == []
     assert counter == [(0,)]
+
+
+def test_an_entry_naming_several_customers_becomes_one_each_on_downgrade(empty_database_url):
+    """0017 down: the access log as it was before, one entry per customer, none lost."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    people = [uuid.uuid4() for _ in range(3)]
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        from server.privacy.models import AccessEntry
+        with db.engine.begin() as connection:
+            connection.execute(sa.insert(AccessEntry), {
+                "customer_ids": people if is_postgres(empty_database_url)
+                else [str(p) for p in people], "action": "read", "what": "crm feed",
+                "scope": "crm"})
+            connection.execute(sa.insert(AccessEntry), {
+                "customer_id": people[0], "action": "read", "what": "customer", "scope": "crm"})
+        downgrade(directory=MIGRATIONS, revision="0016")
+        with db.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT customer_id, what FROM access_log")).all()
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
+    expected = {(p, "crm feed") for p in people} | {(people[0], "customer")}
+    assert len(rows) == 4
+    assert {(uuid.UUID(str(c)), w) for c, w in rows} == expected

@@ -142,8 +142,10 @@ def _copy(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
 
 _TEXT, _JSON = 25, 114  # PostgreSQL's type ids (fixed for built-in types)
 # Types whose binary form psycopg writes from the Python values our rows hold: bool,
-# int8/2/4, text, json (sent as text), float8, timestamp(tz), date, varchar, numeric, uuid.
-_COPYABLE = frozenset({16, 20, 21, 23, 25, 114, 701, 1043, 1082, 1114, 1184, 1700, 2950})
+# int8/2/4, text, json (sent as text), float8, timestamp(tz), date, varchar, numeric, uuid,
+# uuid[] (a list of UUIDs).
+_COPYABLE = frozenset({16, 20, 21, 23, 25, 114, 701, 1043, 1082, 1114, 1184, 1700, 2950,
+                       2951})
 _COPY_TYPES: dict[str, list[int]] = {}
 
 

@@ -59,9 +59,3 @@ def ordered_id(at_ms: int | None = None) -> uuid.UUID:
     value = ((ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64
              | 0b10 << 62 | rand & 0x3FFF_FFFF_FFFF_FFFF)
     return uuid.UUID(int=value)
-
-
-def ordered_id_prefix(at_ms: int) -> str:
-    """The hex digits an ordered_id made at `at_ms` starts with (its time and version):
-    for making such ids in SQL, completed by 19 random hex digits (see privacy.access_log)."""
-    return f"{at_ms & 0xFFFF_FFFF_FFFF:012x}7"

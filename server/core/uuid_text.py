@@ -55,3 +55,12 @@ def uuid_array(text: sa.ColumnElement) -> sa.ColumnElement:
 def id_array(ids: Iterable[str]) -> str:
     """PostgreSQL's text for an array of ids (each a UUID's text: nothing to quote)."""
     return "{" + ",".join(ids) + "}"
+
+
+def list_holds(session: Session, column: sa.ColumnElement, value: uuid.UUID) -> sa.ColumnElement:
+    """`value` is among the ids of a list column (a uuid[] on PostgreSQL, served by a
+    GIN index; elsewhere a JSON list of their text)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column.contains([value])
+    listed = sa.func.json_each(column).table_valued("value")
+    return sa.exists().where(listed.c.value == str(value))

@@ -3,14 +3,15 @@ and description, matched with LIKE '%…%'.
 
 On PostgreSQL a trigram index (pg_trgm, GIN) serves that match, so a search that finds
 nothing in a million requests is an index probe, not a full scan. The index is created
-by migration 0014 and, for databases made from the models (tests), after the table;
-it is not in the models' metadata (Alembic cannot compare it), hence `include_object`.
+by migration 0014 and, for databases made from the models (tests), after the table
+(core.pg_indexes).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from server.core import pg_indexes
 from server.customer_requests.models import CustomerRequest as R
 
 INDEX = "ix_requests_search"
@@ -33,18 +34,6 @@ def matches(text: str) -> sa.ColumnElement:
     return text_of().like(f"%{escaped}%", escape="\\")
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """For Alembic's comparisons: the search index lives outside the models."""
-    return not (type_ == "index" and name == INDEX)
-
-
 def install() -> None:
     """Databases made from the models get the index too (PostgreSQL only)."""
-    if not sa.event.contains(R.__table__, "after_create", _create):
-        sa.event.listen(R.__table__, "after_create", _create)
-
-
-def _create(table, connection, **kwargs) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(sa.text(EXTENSION))
-        connection.execute(sa.text(CREATE))
+    pg_indexes.install(R.__table__, INDEX, EXTENSION, CREATE)

@@ -5,15 +5,12 @@ read transaction stays a reader (on SQLite, turning a reader into a writer can f
 when another writer got in first), and a read is logged even if nothing else happens.
 A change is logged in the change's own transaction, so both or neither exist.
 
-A page of the CRM feed touches ~500 customers: on PostgreSQL their rows go in by one
-INSERT … SELECT over the array of their ids, the database drawing each row's random
-digits. Python builds and sends no row and no UUID at all, where a COPY of
-Python-built rows took 13 ms and an executemany INSERT 25 ms. Ids are time-ordered
-(core.types.ordered_id, UUID version 7): each row's key goes at the end of the primary
-key's index. With random ids, each of the 500 rows touched a random page of that
-index (mostly uncached, and a full-page image in the WAL after each checkpoint): on a
-log of 1.3 M rows a page's insert wrote 2.4 MB of WAL, now 0.16 MB. Its ~11 ms are now
-mostly the (customer_id, at) index's: one random page per customer.
+A read of several customers at once is one entry naming them all (`customer_ids`):
+a page of the CRM feed or of a device's pull names ~500. Written as 500 rows, its
+inserts cost ~11 ms a page on PostgreSQL, most of it in the (customer_id, at) index,
+one random page per customer; as one row of a uuid[] it costs ~0.5 ms (the GIN
+index takes the ids into its pending list, merged later by vacuum). `naming` finds a
+customer's entries either way.
 """
 
 from __future__ import annotations
@@ -26,23 +23,33 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.core import paging
+from server.core import paging, pg_indexes
 from server.core.actor import Actor
-from server.core.types import millis, ordered_id, ordered_id_prefix, utcnow
-from server.core.uuid_text import id_array, uuid_array
+from server.core.types import millis, ordered_id, utcnow
+from server.core.uuid_text import id_array, list_holds, uuid_array
 from server.customers import service as customers
-from server.privacy.models import AccessEntry
+from server.privacy.models import CREATE_CUSTOMER_IDS_INDEX, CUSTOMER_IDS_INDEX, AccessEntry
 
 ACTIONS = ("read", "search", "export", "change", "erase")
 
 
+def install() -> None:
+    """Databases made from the models get the customer_ids index too (PostgreSQL)."""
+    pg_indexes.install(AccessEntry.__table__, CUSTOMER_IDS_INDEX, CREATE_CUSTOMER_IDS_INDEX)
+
+
+def _entry(actor: Actor, action: str, what: str) -> dict[str, Any]:
+    now = utcnow()
+    return {"id": ordered_id(millis(now)), "action": action, "what": what,
+            "scope": actor.scope, "key_id": actor.key_id, "store_id": actor.store_id,
+            "device_id": actor.device_id, "at": now}
+
+
 def _rows(actor: Actor, action: str, what: str,
           customer_ids: Iterable[uuid.UUID | str]) -> list[dict[str, Any]]:
-    now = utcnow()
-    at_ms = millis(now)
-    return [{"id": ordered_id(at_ms), "customer_id": customer_id, "action": action, "what": what,
-             "scope": actor.scope, "key_id": actor.key_id, "store_id": actor.store_id,
-             "device_id": actor.device_id, "at": now}
+    entry = _entry(actor, action, what)
+    at_ms = millis(entry["at"])
+    return [entry | {"id": ordered_id(at_ms), "customer_id": customer_id, "customer_ids": None}
             for customer_id in dict.fromkeys(_as_uuid(c) for c in customer_ids if c is not None)]
 
 
@@ -52,40 +59,39 @@ def _as_uuid(customer_id: uuid.UUID | str) -> uuid.UUID:
 
 def read(session: Session, actor: Actor, action: str, what: str,
          customer_ids: Iterable[uuid.UUID | str]) -> None:
-    """Log reads (read, search, export) on a connection of their own: one row per
-    customer. Ids may be UUIDs or their text (a page of changes reads them as text)."""
-    ids = [c for c in customer_ids if c is not None]
+    """Log a read (read, search, export) on a connection of its own: one entry, naming
+    one customer or several. Ids may be UUIDs or their text (a page of changes reads
+    them as text)."""
+    ids = list(dict.fromkeys(str(c) for c in customer_ids if c is not None))
     if not ids:
         return
+    entry = _entry(actor, action, what)
     with session.get_bind().begin() as connection:
-        if connection.dialect.name == "postgresql":
-            now = utcnow()
-            connection.execute(_insert_for_each(), {
-                "ids": id_array(dict.fromkeys(str(c) for c in ids)), "action": action,
-                "what": what, "scope": actor.scope, "key_id": actor.key_id,
-                "store_id": actor.store_id, "device_id": actor.device_id, "at": now,
-                "id_prefix": ordered_id_prefix(millis(now))})
+        if len(ids) == 1:
+            connection.execute(sa.insert(AccessEntry), entry | {"customer_id": _as_uuid(ids[0])})
+        elif connection.dialect.name == "postgresql":
+            connection.execute(_insert_several(), entry | {"ids": id_array(ids)})
         else:
-            connection.execute(sa.insert(AccessEntry), _rows(actor, action, what, ids))
+            connection.execute(sa.insert(AccessEntry),
+                               entry | {"customer_ids": [str(_as_uuid(c)) for c in ids]})
 
 
 @functools.cache
-def _insert_for_each() -> sa.Insert:
-    """PostgreSQL: one row per customer, made by the database from one array (:ids, the
-    text of a uuid[]: no UUID objects to make or dump). Each id is :id_prefix (the
-    time and version of an ordered_id) and the last 19 hex digits of a random UUID
-    (its variant and 74 random bits). Built once, run with parameters."""
+def _insert_several() -> sa.Insert:
+    """PostgreSQL: one entry whose customers are :ids, the text of a uuid[] (no UUID
+    objects to make and dump for ~500 ids). Built once, run with parameters."""
     entry = AccessEntry.__table__.c
-    ids = uuid_array(sa.bindparam("ids", type_=sa.Text))
-    customers = sa.func.unnest(ids).table_valued("customer_id").render_derived()
-    random_hex = sa.func.replace(sa.cast(sa.func.gen_random_uuid(), sa.Text), "-", "")
-    ordered = sa.cast(sa.bindparam("id_prefix", type_=sa.Text) + sa.func.substr(random_hex, 14),
-                      sa.Uuid)
-    values = {entry.id: ordered, entry.customer_id: customers.c.customer_id}
-    values |= {column: sa.bindparam(column.name, type_=column.type) for column in (
-        entry.action, entry.what, entry.scope, entry.key_id, entry.store_id, entry.device_id,
-        entry.at)}
-    return sa.insert(AccessEntry).from_select(list(values), sa.select(*values.values()))
+    values = {column.name: sa.bindparam(column.name, type_=column.type) for column in (
+        entry.id, entry.action, entry.what, entry.scope, entry.key_id, entry.store_id,
+        entry.device_id, entry.at)}
+    return sa.insert(AccessEntry).values(
+        values | {"customer_ids": uuid_array(sa.bindparam("ids", type_=sa.Text))})
+
+
+def naming(session: Session, customer_id: uuid.UUID) -> sa.ColumnElement:
+    """The entries that name this customer, alone or among others."""
+    return sa.or_(AccessEntry.customer_id == customer_id,
+                  list_holds(session, AccessEntry.customer_ids, customer_id))
 
 
 def changed(session: Session, actor: Actor, what: str,
@@ -104,13 +110,17 @@ def changed(session: Session, actor: Actor, what: str,
 
 
 def for_customer(session: Session, actor: Actor, customer_id: uuid.UUID, limit: int,
-                 after: str | None) -> tuple[list[AccessEntry], str | None]:
-    """Newest first."""
+                 after: str | None) -> tuple[list, str | None]:
+    """Newest first. Each entry as it concerns this customer: never the other customers
+    a read of several named."""
     customers.get(session, actor, customer_id)
-    query = sa.select(AccessEntry).where(AccessEntry.customer_id == customer_id)
+    entry = AccessEntry.__table__.c
+    query = sa.select(entry.id, sa.literal(customer_id, sa.Uuid).label("customer_id"),
+                      entry.action, entry.what, entry.scope, entry.key_id, entry.store_id,
+                      entry.device_id, entry.at).where(naming(session, customer_id))
     last = paging.decode(after, (paging.aware_time, uuid.UUID))
     if last is not None:
-        query = query.where(sa.tuple_(AccessEntry.at, AccessEntry.id) < tuple(last))
-    rows = list(session.scalars(query.order_by(AccessEntry.at.desc(), AccessEntry.id.desc())
-                                .limit(limit + 1)))
+        query = query.where(sa.tuple_(entry.at, entry.id) < tuple(last))
+    rows = session.execute(query.order_by(entry.at.desc(), entry.id.desc())
+                           .limit(limit + 1)).all()
     return paging.page(rows, limit, lambda e: [e.at.isoformat(), str(e.id)])

@@ -108,8 +108,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
                            "attempts", "next_attempt_at", "lease_until", "claimed_by",
                            "last_status_code", "last_error", "delivered_at", "created_at",
                            "version"},
-    "access_log": {"id", "customer_id", "action", "what", "scope", "key_id", "store_id",
-                   "device_id", "at"},
+    "access_log": {"id", "customer_id", "customer_ids", "action", "what", "scope", "key_id",
+                   "store_id", "device_id", "at"},
     "erasure_propagation": {"id", "customer_id", "system", "created_at",
                             "acknowledged_at"},
     "users": {"id", "role", "store_id", "password_hash", "session_epoch", "failed_logins",
@@ -129,6 +129,9 @@ class Held:
     table: str
     owner: str  # a column of this table, or "request_id" (through the customer's requests)
     hidden: frozenset[str] = frozenset()  # internal columns an export leaves out
+    # A list column naming several customers a row is also about (never in the export:
+    # it names the others).
+    among: str | None = None
 
 
 INTERNAL = frozenset({"name_key", "family_key", "phone_reversed", "field_versions",
@@ -143,7 +146,7 @@ HELD: tuple[Held, ...] = (
     Held("consent_events", "consent_events", "customer_id", frozenset({"version"})),
     Held("contacts_made", "contacts", "customer_id"),
     Held("privacy_requests", "privacy_requests", "customer_id", frozenset({"version"})),
-    Held("who_accessed", "access_log", "customer_id", frozenset({"id"})),
+    Held("who_accessed", "access_log", "customer_id", frozenset({"id"}), among="customer_ids"),
     Held("follow_ups", "follow_ups", "customer_id", frozenset(
         {"claim_id", "claimed_by", "reported_claim_id", "reported_outcome", "version"})),
 )

@@ -23,6 +23,7 @@ from server.consent.models import Notice
 from server.core.actor import Actor
 from server.core.errors import NotFound
 from server.core.types import utcnow
+from server.core.uuid_text import list_holds
 from server.customers.models import Customer
 from server.extensions import db
 from server.privacy.datamap import HELD
@@ -50,12 +51,17 @@ def _rows(session: Session, customer_id: uuid.UUID, request_ids: list) -> dict[s
             where = table.c.request_id.in_(request_ids) if request_ids else sa.false()
         else:
             where = table.c[held.owner] == customer_id
+        shown = [c for c in table.c if c.name not in held.hidden]
+        if held.among:
+            where = sa.or_(where, list_holds(session, table.c[held.among], customer_id))
+            # The row as it concerns this customer: never the others it names.
+            shown = [sa.literal(customer_id, sa.Uuid).label(held.owner) if c.name == held.owner
+                     else c for c in shown if c.name != held.among]
         order = [c for c in ("ordinal", "created_at", "changed_at", "sent_at", "at")
                  if c in table.c]
-        query = sa.select(table).where(where).order_by(*(table.c[c] for c in order))
-        sections[held.section] = [
-            {k: _plain(v) for k, v in row.items() if k not in held.hidden}
-            for row in session.execute(query).mappings()]
+        query = sa.select(*shown).where(where).order_by(*(table.c[c] for c in order))
+        sections[held.section] = [{k: _plain(v) for k, v in row.items()}
+                                  for row in session.execute(query).mappings()]
     return sections
 
 

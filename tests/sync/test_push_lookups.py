@@ -44,7 +44,8 @@ def change_entries(session, customer_id) -> int:
 def test_a_push_of_new_requests_looks_everything_up_in_two_queries(client, world, session,
                                                                    selects):
     customer = make_customer(session, world.tablet_a.actor)
-    push(client, world.tablet_a, [new_request(customer.id)])  # the customer enters the store
+    # The customer enters the store; the COPY's column types are read once a process.
+    push(client, world.tablet_a, [new_request(customer.id) for _ in range(20)])
     selects.clear()
     results = push(client, world.tablet_a, [new_request(customer.id) for _ in range(20)])
     assert {r["status"] for r in results} == {"applied"}
