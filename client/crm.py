@@ -7,20 +7,32 @@ crash at any moment, the next run cuts the output back to the checkpointed lengt
 (dropping a page written but not checkpointed) and asks for the checkpointed cursor
 again: no page is skipped and none is written twice. A `410 cursor_expired` starts
 over from a snapshot, after a line that says so, so the reader of the file knows.
+
+Pages are read ahead (`pages`): the server names the next page in a `Link: rel="next"`
+header, so the next request goes out as soon as a page has arrived, and the server
+builds it while this one is parsed and written. Only the checkpoint says what was
+written: a page read ahead and not written is asked for again after a crash.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from client.errors import ProblemError
-from client.transport import Transport
+from client.errors import Offline, ProblemError
+from client.transport import Transport, parse
 
 FEED = "/api/v1/feed"
+AHEAD = 2  # pages read ahead of the one being handled, at most
 
 
 @dataclass
@@ -63,27 +75,108 @@ def follow(transport: Transport, out: Path, checkpoint_path: Path, *, limit: int
         file.truncate(checkpoint.length)  # a page written but not checkpointed goes
         file.seek(checkpoint.length)
         while max_pages is None or done.pages < max_pages:
-            params = {"limit": limit} | ({"cursor": checkpoint.cursor}
-                                         if checkpoint.cursor else {})
-            try:
-                page = transport.call("GET", FEED, params=params).body
-            except ProblemError as error:
-                if error.code != "cursor_expired":
-                    raise
-                file.write(b'{"resync": "cursor_expired"}\n')
-                checkpoint = _commit(file, Checkpoint(None, 0), checkpoint_path)
-                done.restarted = True
-                continue
-            for change in page["changes"]:
-                file.write(json.dumps(change, separators=(",", ":")).encode() + b"\n")
-            after_write()  # tests crash here: written, not yet checkpointed
-            checkpoint = _commit(file, Checkpoint(page["next_cursor"], 0), checkpoint_path)
-            done.pages += 1
-            done.changes += len(page["changes"])
-            progress(done)
-            if not page["has_more"]:
-                break
+            with contextlib.closing(pages(transport, checkpoint.cursor, limit)) as reader:
+                try:
+                    for page in reader:
+                        for change in page["changes"]:
+                            file.write(json.dumps(change, separators=(",", ":")).encode()
+                                       + b"\n")
+                        after_write()  # tests crash here: written, not yet checkpointed
+                        checkpoint = _commit(file, Checkpoint(page["next_cursor"], 0),
+                                             checkpoint_path)
+                        done.pages += 1
+                        done.changes += len(page["changes"])
+                        progress(done)
+                        if max_pages is not None and done.pages >= max_pages:
+                            break
+                except ProblemError as error:
+                    if error.code != "cursor_expired":
+                        raise
+                    file.write(b'{"resync": "cursor_expired"}\n')
+                    checkpoint = _commit(file, Checkpoint(None, 0), checkpoint_path)
+                    done.restarted = True
+                    continue
+            break
     return done
+
+
+def pages(transport: Transport, cursor: str | None, limit: int = 1000) -> Iterator[dict]:
+    """The feed's pages from `cursor` (None: a snapshot) until one says it is the last,
+    each asked for while the caller handles the one before (see the module's doc).
+    Close it (contextlib.closing) to stop reading ahead."""
+    reader = _ReadAhead(transport, FEED, {"limit": limit} | ({"cursor": cursor} if cursor
+                                                              else {}))
+    try:
+        while True:
+            response = reader.next()
+            page = parse(response)
+            yield page
+            if not page["has_more"]:
+                return
+            following = response.links.get("next", {}).get("url")
+            if following is None or _cursor_of(following) != page["next_cursor"]:
+                # No next page named (a server without read-ahead): ask for it by cursor.
+                reader.close()
+                reader = _ReadAhead(transport, FEED, {"limit": limit,
+                                                      "cursor": page["next_cursor"]})
+    finally:
+        reader.close()
+
+
+def _cursor_of(url: str) -> str | None:
+    return parse_qs(urlsplit(url).query).get("cursor", [None])[0]
+
+
+class _ReadAhead:
+    """A thread that asks for a page, then for the page its `Link: rel="next"` names, and
+    so on, handing each answer over once the next request is on its way and keeping at
+    most AHEAD answers that the caller has not taken. A failure is handed over in its
+    place, in order."""
+
+    def __init__(self, transport: Transport, path: str, params: dict | None) -> None:
+        self._answers: queue.Queue[Any] = queue.Queue(maxsize=AHEAD)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(transport, path, params),
+                                        name="feed-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _read(self, transport: Transport, path: str, params: dict | None) -> None:
+        try:
+            response = transport.fetch(path, params)
+            while not self._stop.is_set():
+                following = response.links.get("next", {}).get("url")
+                if following is None:
+                    self._hand_over(response)
+                    return
+                # The next page's request goes out before this page is handed over: the
+                # caller parses this page while the server builds the next. (Parsing
+                # first would hold Python's lock and delay the request until it ends.)
+                response = transport.fetch(following, None, on_sent=functools.partial(
+                    self._hand_over, response))
+        except Exception as error:  # handed to the caller, who raises it
+            self._hand_over(error)
+
+    def _hand_over(self, item: Any) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(queue.Full):
+                self._answers.put(item, timeout=0.1)
+                return
+
+    def next(self) -> Any:
+        while True:
+            try:
+                item = self._answers.get(timeout=0.5)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._answers.empty():
+                    raise Offline("The feed's reader stopped without an answer.") from None
+                continue
+            if isinstance(item, Exception):
+                raise item
+            return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
 
 
 def _commit(file, checkpoint: Checkpoint, path: Path) -> Checkpoint:

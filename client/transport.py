@@ -9,6 +9,7 @@ server has answered for it, however many syncs that takes.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from client.errors import BlackbookError, Offline, ProblemError, problem_class
 
@@ -69,7 +72,7 @@ class Transport:
         self._rng = rng or random.Random()
         self._session = requests.Session()
         # Retries are ours (above); urllib3's own would hide attempts from the policy.
-        adapter = HTTPAdapter(max_retries=0)
+        adapter = _Adapter(max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers.update({"Authorization": f"Bearer {key}",
@@ -85,10 +88,28 @@ class Transport:
     def call(self, method: str, path: str, *, params: dict | None = None,
              json: Any = None, headers: dict | None = None) -> Answer:
         """One call, retried as the policy says. 2xx and 304 come back; errors raise."""
+        return self._retrying(lambda: self._once(method, path, params, json, headers))
+
+    def fetch(self, path: str, params: dict | None = None,
+              on_sent: Callable[[], None] = lambda: None) -> requests.Response:
+        """A GET retried as `call` is, whose body the caller reads (`parse`): the feed
+        looks at a page's headers before its body (client.crm). `path` may carry its
+        query, as a `Link` header gives it. `on_sent()` is called once, as soon as the
+        request is on its way, before its answer is awaited (at the latest once the
+        call is over, answered or not)."""
+        once = _Once(on_sent)
+        _SENT.callback = once
+        try:
+            return self._retrying(lambda: self._send("GET", path, params, None, None))
+        finally:
+            _SENT.callback = None
+            once()
+
+    def _retrying(self, attempt: Callable[[], Any]) -> Any:
         retry = 0
         while True:
             try:
-                return self._once(method, path, params, json, headers)
+                return attempt()
             except Offline as failure:
                 error: BlackbookError = failure
                 retry_after = None
@@ -103,6 +124,10 @@ class Transport:
             self._sleep(wait)
 
     def _once(self, method: str, path: str, params, json, headers) -> Answer:
+        response = self._send(method, path, params, json, headers)
+        return Answer(response.status_code, response.headers, _body(response))
+
+    def _send(self, method: str, path: str, params, json, headers) -> requests.Response:
         try:
             response = self._session.request(method, self.base_url + path, params=params,
                                              json=json, headers=headers, timeout=self.timeout,
@@ -112,7 +137,61 @@ class Transport:
             raise Offline(f"No answer from {self.base_url} ({type(error).__name__}).") from None
         if response.status_code >= 400:
             raise problem_from(response)
-        return Answer(response.status_code, response.headers, _body(response))
+        return response
+
+
+class _Once:
+    def __init__(self, call: Callable[[], None]) -> None:
+        self._call: Callable[[], None] | None = call
+
+    def __call__(self) -> None:
+        call, self._call = self._call, None
+        if call is not None:
+            call()
+
+
+class _Sent(threading.local):
+    """What to call in this thread once a request has been written (Transport.fetch)."""
+
+    callback: Callable[[], None] | None = None
+
+
+_SENT = _Sent()
+
+
+class _SentConnection(HTTPConnection):
+    """requests' connection (urllib3's), saying when a request has been written: it
+    then waits for the answer (getresponse)."""
+
+    def getresponse(self, *args, **kwargs):
+        if _SENT.callback is not None:
+            _SENT.callback()
+        return super().getresponse(*args, **kwargs)
+
+
+class _SentHTTPSConnection(_SentConnection, HTTPSConnection):
+    pass
+
+
+class _SentPool(HTTPConnectionPool):
+    ConnectionCls = _SentConnection
+
+
+class _SentHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _SentHTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter, with connections that say when a request has been written."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _SentPool, "https": _SentHTTPSPool}
+
+
+def parse(response: requests.Response) -> Any:
+    """The JSON body of an answer `fetch` gave (None for 304 or an empty body)."""
+    return _body(response)
 
 
 def _body(response: requests.Response) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Response, request
 from flask.views import MethodView
 
@@ -30,10 +32,19 @@ class Feed(MethodView):
         purpose and channel), `request` (with its status history), `note` (never one
         flagged sensitive: that arrives as a delete with reason `withheld`).
         `If-None-Match` with the last ETag answers 304 when nothing has changed since.
+        While there is more, a `Link` header names the next page (`rel="next"`): a client
+        may ask for it before reading this page's body.
         """
-        page = service.feed(db.session, current_actor(), args["cursor"], args["limit"])
-        access_log.read(db.session, current_actor(), "read", "crm feed", page.customer_ids)
+        actor = current_actor()
+
+        def log(engine, customer_ids) -> None:  # while the page is built
+            access_log.read_on(engine, actor, "read", "crm feed", customer_ids)
+
+        page = service.feed(db.session, actor, args["cursor"], args["limit"], log=log)
         headers = {"ETag": f'"{page.next_cursor}"'}
+        if page.has_more:  # the next page, named before the body: a client can ask early
+            query = urlencode({"cursor": page.next_cursor, "limit": args["limit"]})
+            headers["Link"] = f'<{request.path}?{query}>; rel="next"'
         if not page.items and request.if_none_match.contains(page.next_cursor):
             return Response(status=304, headers=headers)
         return Response(page.to_json(), mimetype="application/json", headers=headers)

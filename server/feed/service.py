@@ -24,6 +24,7 @@ import functools
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -37,10 +38,10 @@ from server.changelog.models import PER_CUSTOMER, PER_STORE, Change
 from server.consent import ledger
 from server.consent import service as consent
 from server.consent.models import ConsentEvent, ConsentState, Notice
-from server.core import driver
+from server.core import alongside, driver
 from server.core.actor import Actor
 from server.core.types import utcnow
-from server.core.uuid_text import among_ids, uuid_text
+from server.core.uuid_text import among_ids, id_array, uuid_array, uuid_text
 from server.core.vocabulary import CHANNELS
 from server.customer_requests.lifecycle import CLOSED
 from server.customer_requests.models import CustomerRequest
@@ -79,10 +80,18 @@ class FeedPage:
                 f'"has_more":{"true" if self.has_more else "false"}}}')
 
 
-def feed(session: Session, actor: Actor, token: str | None, limit: int) -> FeedPage:
+def feed(session: Session, actor: Actor, token: str | None, limit: int,
+         log: Callable[[sa.Engine, set[str]], None] | None = None) -> FeedPage:
+    """The next page after `token`. `log(engine, customer_ids)`: the page's read logged
+    alongside (core.alongside) while the page is built, and done before it is returned."""
     rows, next_cursor, has_more = read(session, _stream(), token, limit)
-    return FeedPage(_crm_view(session, rows), next_cursor, has_more,
-                    {r.customer_id for r in rows} - {None})
+    customer_ids = {r.customer_id for r in rows} - {None}
+    engine = session.get_bind()
+    logged = alongside.start(engine, log, engine, customer_ids) if log else None
+    items = _crm_view(session, rows)
+    if logged:
+        logged.result()
+    return FeedPage(items, next_cursor, has_more, customer_ids)
 
 
 # -- the CRM's view of a page ---------------------------------------------------------------
@@ -103,31 +112,30 @@ def _crm_view(session: Session, rows: list[Logged]) -> list[str]:
     # A consent change stands for its customer's whole consent state, and their record.
     customers = {r.customer_id for r in rows if r.entity in PER_CUSTOMER and r.customer_id}
     consent_at = {r.customer_id: r.seq for r in rows if r.entity == "consent"}
-    slots = _slots(session, customers)
-    lapsed = consent.lapsed_notices(session) if slots else set()
-    now = utcnow()
-    live = [s for s in slots if ledger.is_live_grant(s, now) and s.notice_version_id not in lapsed]
-    channels = _contactable(session, customers, live)
-    states = _consent_states(session, consent_at, slots, set(live))
+    # What the customers' contact points depend on is looked up alongside (two more
+    # connections) while this thread writes everything that does not depend on it.
+    engine = session.get_bind()
+    grants = alongside.start(engine, _grants, engine, customers)
+    chosen = alongside.start(engine, _open_request_channels, engine, customers)
     resent = _customer_bodies(session, set(consent_at) - {
         r.record_id for r in rows if r.entity == "customer"})
     # Logged with the request since the history column exists; read for older changes.
     histories = history.of_requests(session, [r.record_id for r in rows if r.entity == "request"
                                               and r.op != "delete" and r.history is None])
-    out = []
+    out: list[str | tuple] = []  # a change's JSON, or what is needed to write it later
     for row in rows:
         if row.entity == "consent":
             if consent_at.get(row.customer_id) != row.seq:
                 continue  # the customer's later consent change in this page says it all
-            out.append(states[row.customer_id])
+            out.append(("consent_state", row.customer_id))
             if row.customer_id in resent:
                 version, body = resent[row.customer_id]
-                out.append(_customer(row.customer_id, version, body, channels))
+                out.append(("customer", row.customer_id, version, body, None))
         elif row.op == "delete":
             out.append(_tombstone(row.entity, row.record_id, row.version, row.reason))
         elif row.entity == "customer":
-            out.append(_customer(row.record_id, row.version, orjson.loads(row.body), channels,
-                                 row.reason))
+            out.append(("customer", row.record_id, row.version, orjson.loads(row.body),
+                        row.reason))
         elif row.entity == "request":
             steps = row.history or histories.get(row.record_id, "[]")
             record = f'{row.body.rstrip()[:-1]},"history":{steps}}}'
@@ -136,7 +144,22 @@ def _crm_view(session: Session, rows: list[Logged]) -> list[str]:
             out.append(_tombstone("note", row.record_id, row.version, "withheld"))
         else:
             out.append(_upsert("note", row.record_id, row.version, row.body))
-    return out
+    slots, lapsed = grants.result()
+    now = utcnow()
+    live = [s for s in slots if ledger.is_live_grant(s, now) and s.notice_version_id not in lapsed]
+    channels = _contactable(live, chosen.result())
+    states = _consent_states(session, consent_at, slots, set(live))
+    return [_written(item, states, channels) for item in out]
+
+
+def _written(item: str | tuple, states: dict[str, str], channels: dict[str, set[str]]) -> str:
+    """A change of the page as JSON, once the contact lookups are in (`_crm_view`)."""
+    if isinstance(item, str):
+        return item
+    if item[0] == "consent_state":
+        return states[item[1]]
+    _, customer_id, version, record, reason = item
+    return _customer(customer_id, version, record, channels, reason)
 
 
 def _upsert(entity: str, record_id, version: int, record_json: str,
@@ -167,6 +190,16 @@ def _text(record: Any) -> str:
     return orjson.dumps(record).decode()
 
 
+def _grants(engine: sa.Engine, customers: set[str]) -> tuple[list[_Slot], set[uuid.UUID]]:
+    """The event speaking for each (purpose, channel) of these customers, and the notice
+    versions whose grants no longer count, on a connection of its own (alongside)."""
+    if not customers:
+        return [], set()
+    with Session(engine) as session:
+        slots = _slots(session, customers)
+        return slots, consent.lapsed_notices(session) if slots else set()
+
+
 def _slots(session: Session, customers: set[str]) -> list[_Slot]:
     """The event speaking for each (purpose, channel) of these customers."""
     if not customers:
@@ -180,23 +213,41 @@ def _slots(session: Session, customers: set[str]) -> list[_Slot]:
     return [_Slot(*row) for row in session.connection().execute(query).all()]
 
 
-def _contactable(session: Session, customers: set[str],
-                 live: list[_Slot]) -> dict[str, set[str]]:
+def _contactable(live: list[_Slot], chosen: dict[str, set[str]]) -> dict[str, set[str]]:
     """Channels on which some purpose allows contact now: live grants, and the channels
-    chosen for the customer's open requests."""
-    found: dict[str, set[str]] = defaultdict(set)
+    chosen for the customer's open requests (`chosen`)."""
+    found: dict[str, set[str]] = defaultdict(set, chosen)
     for slot in live:
         found[slot.customer_id].update(CHANNELS if slot.channel == ledger.ALL
                                        else (slot.channel,))
-    if customers:
-        open_requests = sa.select(
-            uuid_text(CustomerRequest.customer_id),
-            sa.cast(CustomerRequest.notify_channels, sa.Text)).where(
-            among_ids(session, CustomerRequest.customer_id, customers),
-            CustomerRequest.status.not_in(CLOSED))
-        for customer_id, chosen in session.connection().execute(open_requests).all():
-            found[customer_id].update(_channel_list(chosen))
     return found
+
+
+def _open_request_channels(engine: sa.Engine, customers: set[str]) -> dict[str, set[str]]:
+    """The channels chosen for each customer's open requests, on a connection of its own
+    (run alongside the page's other lookups: core.alongside)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    if not customers:
+        return found
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            rows = driver.fetch_all(connection, _OPEN_REQUESTS, {"ids": id_array(customers)})
+        else:
+            rows = connection.execute(sa.select(
+                uuid_text(CustomerRequest.customer_id),
+                sa.cast(CustomerRequest.notify_channels, sa.Text)).where(
+                CustomerRequest.customer_id.in_([uuid.UUID(c) for c in customers]),
+                CustomerRequest.status.not_in(CLOSED))).all()
+    for customer_id, chosen in rows:
+        found[customer_id].update(_channel_list(chosen))
+    return found
+
+
+# PostgreSQL: built once; the ids are one parameter, the text of a uuid[].
+_OPEN_REQUESTS = sa.select(
+    uuid_text(CustomerRequest.customer_id), sa.cast(CustomerRequest.notify_channels, sa.Text)
+).where(CustomerRequest.customer_id == sa.any_(uuid_array(sa.bindparam("ids", type_=sa.Text))),
+        CustomerRequest.status.not_in([driver.constant(s) for s in sorted(CLOSED)]))
 
 
 @functools.lru_cache(maxsize=256)

@@ -62,11 +62,17 @@ def read(session: Session, actor: Actor, action: str, what: str,
     """Log a read (read, search, export) on a connection of its own: one entry, naming
     one customer or several. Ids may be UUIDs or their text (a page of changes reads
     them as text)."""
+    read_on(session.get_bind(), actor, action, what, customer_ids)
+
+
+def read_on(engine: sa.Engine, actor: Actor, action: str, what: str,
+            customer_ids: Iterable[uuid.UUID | str]) -> None:
+    """`read`, given the engine (from a thread other than the request's: core.alongside)."""
     ids = list(dict.fromkeys(str(c) for c in customer_ids if c is not None))
     if not ids:
         return
     entry = _entry(actor, action, what)
-    with session.get_bind().begin() as connection:
+    with engine.begin() as connection:
         if len(ids) == 1:
             connection.execute(sa.insert(AccessEntry), entry | {"customer_id": _as_uuid(ids[0])})
         elif connection.dialect.name == "postgresql":

@@ -4,12 +4,17 @@ skips nor repeats a change."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
+import sqlalchemy as sa
 
 from client import crm
 from client.cli import main
 from client.transport import Transport
+from server.privacy.models import AccessEntry
+from tests.client.conftest import FAST_RETRY
+from tests.client.proxy import FaultyProxy
 from tests.factories import make_customer, make_request
 
 pytestmark = pytest.mark.e2e
@@ -65,3 +70,72 @@ def test_the_command_line(live_server, session, world, tmp_path, monkeypatch, ca
     monkeypatch.setenv("BLACKBOOK_CRM_KEY", world.tablet_a.token)  # not a crm key
     assert main(["crm-pull", "--server", live_server, "--out", str(out)]) == 1
     assert world.tokens["crm"] not in capsys.readouterr().err
+
+
+def make_requests(session, world, count: int) -> int:
+    """`count` customers with a request each: twice as many changes."""
+    for n in range(count):
+        make_request(session, world.tablet_a.actor,
+                     make_customer(session, world.tablet_a.actor, given_name=f"C{n}"))
+    return 2 * count
+
+
+def pages_read(session) -> int:
+    """Feed pages the server has answered: each is logged as read (its own commit)."""
+    count = session.scalar(sa.select(sa.func.count()).select_from(AccessEntry)
+                           .where(AccessEntry.what == "crm feed"))
+    session.rollback()
+    return count
+
+
+def test_the_next_page_is_asked_for_while_this_one_is_written(live_server, session, world,
+                                                              tmp_path):
+    expected = make_requests(session, world, 12)
+    transport = Transport(live_server, world.tokens["crm"])
+    answered_while_writing = []
+
+    def first_page_written():
+        if not answered_while_writing:  # wait (bounded) for the read-ahead to be answered
+            deadline = time.monotonic() + 10
+            while pages_read(session) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            answered_while_writing.append(pages_read(session))
+
+    out = tmp_path / "feed.jsonl"
+    crm.follow(transport, out, tmp_path / "feed.checkpoint", limit=5,
+               after_write=first_page_written)
+    transport.close()
+    assert answered_while_writing[0] >= 2  # page 2 was answered before page 1 was committed
+    got = lines(out)
+    assert len(got) == expected == len({(c["entity"], c["id"]) for c in got})
+
+
+def test_reading_ahead_through_a_faulty_network_neither_skips_nor_repeats(
+        live_server, session, world, tmp_path):
+    expected = make_requests(session, world, 30)
+    out = tmp_path / "feed.jsonl"
+    with FaultyProxy(live_server, 0.3, seed=7) as proxy:
+        transport = Transport(proxy.url, world.tokens["crm"], retry=FAST_RETRY)
+        for _ in range(20):  # a run that gives up after its retries is run again
+            try:
+                crm.follow(transport, out, tmp_path / "feed.checkpoint", limit=4)
+                break
+            except Exception:  # noqa: S112 (Offline or a 5xx, as a cron job would see)
+                continue
+        transport.close()
+    assert sum(proxy.faults.values()) >= 5, proxy.faults
+    assert proxy.statuses[500] == 0
+    got = lines(out)
+    assert len(got) == expected == len({(c["entity"], c["id"]) for c in got})
+
+
+def test_without_a_next_link_each_page_is_asked_for_by_its_cursor(live_server, session, world,
+                                                                  tmp_path, monkeypatch):
+    expected = make_requests(session, world, 7)
+    monkeypatch.setattr(crm, "_cursor_of", lambda url: None)  # as if no Link came
+    transport = Transport(live_server, world.tokens["crm"])
+    done = crm.follow(transport, tmp_path / "feed.jsonl", tmp_path / "feed.checkpoint", limit=3)
+    transport.close()
+    assert done.pages == 5
+    got = lines(tmp_path / "feed.jsonl")
+    assert len(got) == expected == len({(c["entity"], c["id"]) for c in got})

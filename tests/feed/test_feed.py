@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs
 
 import pytest
 import sqlalchemy as sa
@@ -165,6 +166,27 @@ def test_each_record_once_at_its_latest_version_and_tombstones_after(client, ses
     changes, _ = read_all(client, world, cursor)
     assert [(c["entity"], c["op"], c["version"]) for c in changes] == [
         ("customer", "upsert", 4), ("note", "delete", 2)]
+
+
+def test_a_page_with_more_names_the_next_in_a_link_header(client, session, world):
+    """The next page's address comes before the body (a client reads ahead with it):
+    the same cursor as the body's and the same limit; the last page names none."""
+    for _ in range(5):
+        make_customer(session, world.tablet_a.actor)
+    crm, query, seen = world.headers("crm"), {"limit": 2}, 0
+    while True:
+        response = client.get(FEED, query_string=query, headers=crm)
+        seen += len(response.json["changes"])
+        if not response.json["has_more"]:
+            assert "Link" not in response.headers
+            break
+        url = response.headers["Link"].removeprefix("<").split(">;")[0]
+        assert response.headers["Link"].endswith('>; rel="next"')
+        path, _, params = url.partition("?")
+        assert path == FEED and parse_qs(params) == {
+            "cursor": [response.json["next_cursor"]], "limit": ["2"]}
+        query = {k: v[0] for k, v in parse_qs(params).items()}
+    assert seen == 5
 
 
 def test_paging_304_foreign_cursors_and_410(client, session, world):
