@@ -117,6 +117,7 @@ def _crm_view(session: Session, rows: list[Logged]) -> list[str]:
     engine = session.get_bind()
     grants = alongside.start(engine, _grants, engine, customers)
     chosen = alongside.start(engine, _open_request_channels, engine, customers)
+    lapsed = consent.lapsed_notices(session) if customers else set()
     resent = _customer_bodies(session, set(consent_at) - {
         r.record_id for r in rows if r.entity == "customer"})
     # Logged with the request since the history column exists; read for older changes.
@@ -144,7 +145,7 @@ def _crm_view(session: Session, rows: list[Logged]) -> list[str]:
             out.append(_tombstone("note", row.record_id, row.version, "withheld"))
         else:
             out.append(_upsert("note", row.record_id, row.version, row.body))
-    slots, lapsed = grants.result()
+    slots = grants.result()
     now = utcnow()
     live = [s for s in slots if ledger.is_live_grant(s, now) and s.notice_version_id not in lapsed]
     channels = _contactable(live, chosen.result())
@@ -190,27 +191,48 @@ def _text(record: Any) -> str:
     return orjson.dumps(record).decode()
 
 
-def _grants(engine: sa.Engine, customers: set[str]) -> tuple[list[_Slot], set[uuid.UUID]]:
-    """The event speaking for each (purpose, channel) of these customers, and the notice
-    versions whose grants no longer count, on a connection of its own (alongside)."""
+def _grants(engine: sa.Engine, customers: set[str]) -> list[_Slot]:
+    """The event speaking for each (purpose, channel) of these customers, on a connection
+    of its own (alongside)."""
     if not customers:
-        return [], set()
+        return []
     with Session(engine) as session:
-        slots = _slots(session, customers)
-        return slots, consent.lapsed_notices(session) if slots else set()
+        return _slots(session, customers)
 
 
 def _slots(session: Session, customers: set[str]) -> list[_Slot]:
     """The event speaking for each (purpose, channel) of these customers."""
     if not customers:
         return []
-    query = (sa.select(uuid_text(ConsentState.customer_id), ConsentState.purpose,
-                       ConsentState.channel,
-                       ConsentEvent.action, ConsentEvent.received_at, ConsentEvent.expires_at,
-                       ConsentEvent.notice_version_id, ConsentEvent.ordinal)
-             .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id)
-             .where(among_ids(session, ConsentState.customer_id, customers)))
-    return [_Slot(*row) for row in session.connection().execute(query).all()]
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.connection().execute(_slots_by_id(), {"ids": id_array(customers)})
+    else:
+        rows = session.connection().execute(
+            _slot_columns(sa.select(uuid_text(ConsentState.customer_id)))
+            .where(among_ids(session, ConsentState.customer_id, customers)))
+    return [_Slot(*row) for row in rows.all()]
+
+
+def _slot_columns(select: sa.Select) -> sa.Select:
+    return (select.add_columns(ConsentState.purpose, ConsentState.channel, ConsentEvent.action,
+                               ConsentEvent.received_at, ConsentEvent.expires_at,
+                               ConsentEvent.notice_version_id, ConsentEvent.ordinal)
+            .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id))
+
+
+@functools.cache
+def _slots_by_id() -> sa.Select:
+    """PostgreSQL: the slots of each id of :ids (the text of a uuid[]), looked up id by
+    id. Asked for ~500 ids at once, the planner chose to read all of consent_state and
+    consent_events and hash them (13–21 ms on 36,000 events, and growing with them)
+    over ~500 index probes (3 ms); a lateral subquery with OFFSET 0 (which keeps it from
+    being merged into a join) probes the index for each id, linear in the page."""
+    ids = sa.func.unnest(uuid_array(sa.bindparam("ids", type_=sa.Text))) \
+        .table_valued("id").render_derived(name="page_ids")
+    slot = (_slot_columns(sa.select(ConsentState.customer_id))
+            .where(ConsentState.customer_id == ids.c.id).offset(0).lateral("slot"))
+    return sa.select(uuid_text(slot.c.customer_id), *list(slot.c)[1:]) \
+        .select_from(ids).join(slot, sa.true())
 
 
 def _contactable(live: list[_Slot], chosen: dict[str, set[str]]) -> dict[str, set[str]]:
