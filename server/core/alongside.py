@@ -1,9 +1,11 @@
 """Database work a request does on a connection of its own while its thread goes on.
 
-On PostgreSQL the database works in another process, so a query sent from a second
-thread runs while the request's thread builds its answer in Python (the thread
-waiting on the database holds no lock of Python's). A CRM feed page overlaps its
-open-request lookup and its access-log write with the rest of the page this way.
+On PostgreSQL the database works in other processes, so queries sent from other threads
+run at the same time as the request's own (a thread waiting on the database holds no
+lock of Python's): a CRM feed page's grants and open-request lookups and its
+access-log write run beside its other reads. Work that is mostly Python gains nothing
+(Python's lock lets one thread run at a time), and a thread busy in Python delays the
+others' answers: start the work, do other database work, then ask for the result.
 Elsewhere (SQLite: one file, one writer) the work is done at once, in the caller's
 thread. Either way `result()` gives the work's result or raises its error, so a
 caller that needs the work done (a read must be logged before it is answered)
