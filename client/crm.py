@@ -113,7 +113,7 @@ def pages(transport: Transport, cursor: str | None, limit: int = 1000) -> Iterat
             yield page
             if not page["has_more"]:
                 return
-            following = response.links.get("next", {}).get("url")
+            following = _next_link(response)
             if following is None or _cursor_of(following) != page["next_cursor"]:
                 # No next page named (a server without read-ahead): ask for it by cursor.
                 reader.close()
@@ -121,6 +121,13 @@ def pages(transport: Transport, cursor: str | None, limit: int = 1000) -> Iterat
                                                       "cursor": page["next_cursor"]})
     finally:
         reader.close()
+
+
+def _next_link(response) -> str | None:
+    """The next page the answer names (`Link: <…>; rel="next"`): only a page of the feed
+    on the same server (a path), never an address elsewhere, where the key would go."""
+    url = response.links.get("next", {}).get("url")
+    return url if isinstance(url, str) and url.startswith(FEED + "?") else None
 
 
 def _cursor_of(url: str) -> str | None:
@@ -144,7 +151,7 @@ class _ReadAhead:
         try:
             response = transport.fetch(path, params)
             while not self._stop.is_set():
-                following = response.links.get("next", {}).get("url")
+                following = _next_link(response)
                 if following is None:
                     self._hand_over(response)
                     return

@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from client import crm
@@ -139,3 +140,19 @@ def test_without_a_next_link_each_page_is_asked_for_by_its_cursor(live_server, s
     assert done.pages == 5
     got = lines(tmp_path / "feed.jsonl")
     assert len(got) == expected == len({(c["entity"], c["id"]) for c in got})
+
+
+@pytest.mark.parametrize(("link", "followed"), [
+    ('</api/v1/feed?cursor=abc&limit=5>; rel="next"', "/api/v1/feed?cursor=abc&limit=5"),
+    ('<https://elsewhere.example/api/v1/feed?cursor=abc>; rel="next"', None),
+    ('<//elsewhere.example/api/v1/feed?cursor=abc>; rel="next"', None),
+    ('</api/v1/customers?cursor=abc>; rel="next"', None),
+    ('</api/v1/feed?cursor=abc>; rel="prev"', None),
+    (None, None),
+])
+def test_only_a_next_page_of_the_feed_on_the_same_server_is_followed(link, followed):
+    """The key goes with every request the reader makes: never to another address."""
+    response = requests.Response()
+    if link:
+        response.headers["Link"] = link
+    assert crm._next_link(response) == followed
