@@ -13,7 +13,7 @@ asks for it before answering.
 
 The work gets the engine, never the request's session (which belongs to the
 request's thread), and opens its own connection from the engine's pool: a request
-holds at most two more while its work is pending.
+holds one more per piece of work pending (a CRM feed page: three).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.core import driver
-from server.core.uuid_text import id_array, uuid_array
+from server.core.uuid_text import id_array, id_table
 
 KNOWN = "blackbook.lookups"
 ADDED = "blackbook.lookups.added"
@@ -93,9 +93,8 @@ def _which_exist_among(models: tuple[type, ...]) -> sa.CompoundSelect:
     selects = []
     for which, model in enumerate(models):
         select, column = _exists(which, model)
-        given = (sa.func.unnest(uuid_array(sa.bindparam(f"keys_{which}", type_=sa.Text)))
-                 .table_valued("key").render_derived())
-        selects.append(select.select_from(given).join(model, column == given.c.key))
+        given = id_table(f"keys_{which}")
+        selects.append(select.select_from(given).join(model, column == given.c.id))
     return sa.union_all(*selects)
 
 

@@ -52,6 +52,13 @@ def uuid_array(text: sa.ColumnElement) -> sa.ColumnElement:
     return sa.cast(text, postgresql.ARRAY(sa.Uuid))
 
 
+def id_table(parameter: str, name: str | None = None) -> sa.TableValuedAlias:
+    """PostgreSQL: the ids of the `id_array` text given as `parameter`, as a table of one
+    column, `id` (to join, or to probe id by id), for statements built once."""
+    return (sa.func.unnest(uuid_array(sa.bindparam(parameter, type_=sa.Text)))
+            .table_valued("id").render_derived(name=name))
+
+
 def id_array(ids: Iterable[str]) -> str:
     """PostgreSQL's text for an array of ids (each a UUID's text: nothing to quote)."""
     return "{" + ",".join(ids) + "}"

@@ -24,7 +24,6 @@ import functools
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -41,10 +40,11 @@ from server.consent.models import ConsentEvent, ConsentState, Notice
 from server.core import alongside, driver
 from server.core.actor import Actor
 from server.core.types import utcnow
-from server.core.uuid_text import among_ids, id_array, uuid_array, uuid_text
+from server.core.uuid_text import among_ids, id_array, id_table, uuid_array, uuid_text
 from server.core.vocabulary import CHANNELS
 from server.customer_requests.lifecycle import CLOSED
 from server.customer_requests.models import CustomerRequest
+from server.privacy import access_log
 from server.sync.pull import Logged, read, stream
 
 CONTACT_FIELDS = {"email": ("email",), "phone": ("sms", "phone"), "postal_address": ("post",)}
@@ -81,13 +81,14 @@ class FeedPage:
 
 
 def feed(session: Session, actor: Actor, token: str | None, limit: int,
-         log: Callable[[sa.Engine, set[str]], None] | None = None) -> FeedPage:
-    """The next page after `token`. `log(engine, customer_ids)`: the page's read logged
+         log: bool = False) -> FeedPage:
+    """The next page after `token`. `log`: the page's read is logged in the access log,
     alongside (core.alongside) while the page is built, and done before it is returned."""
     rows, next_cursor, has_more = read(session, _stream(), token, limit)
     customer_ids = {r.customer_id for r in rows} - {None}
     engine = session.get_bind()
-    logged = alongside.start(engine, log, engine, customer_ids) if log else None
+    logged = alongside.start(engine, access_log.read_on, engine, actor, "read", "crm feed",
+                             customer_ids) if log else None
     items = _crm_view(session, rows)
     if logged:
         logged.result()
@@ -219,8 +220,7 @@ def _slots_by_id() -> sa.Select:
     consent_events and hash them (13–21 ms on 36,000 events, and growing with them)
     over ~500 index probes (3 ms); a lateral subquery with OFFSET 0 (which keeps it from
     being merged into a join) probes the index for each id, linear in the page."""
-    ids = sa.func.unnest(uuid_array(sa.bindparam("ids", type_=sa.Text))) \
-        .table_valued("id").render_derived(name="page_ids")
+    ids = id_table("ids", name="page_ids")
     slot = (_slot_columns(sa.select(ConsentState.customer_id))
             .where(ConsentState.customer_id == ids.c.id).offset(0).lateral("slot"))
     return sa.select(uuid_text(slot.c.customer_id), *list(slot.c)[1:]) \
@@ -243,25 +243,29 @@ def _open_request_channels(engine: sa.Engine, customers: set[str]) -> dict[str, 
     found: dict[str, set[str]] = defaultdict(set)
     if not customers:
         return found
-    with engine.connect() as connection:
+    with Session(engine) as session:
+        connection = session.connection()
         if connection.dialect.name == "postgresql":
             rows = driver.fetch_all(connection, _OPEN_REQUESTS, {"ids": id_array(customers)})
         else:
-            rows = connection.execute(sa.select(
-                uuid_text(CustomerRequest.customer_id),
-                sa.cast(CustomerRequest.notify_channels, sa.Text)).where(
-                CustomerRequest.customer_id.in_([uuid.UUID(c) for c in customers]),
-                CustomerRequest.status.not_in(CLOSED))).all()
+            rows = connection.execute(_open_requests(
+                among_ids(session, CustomerRequest.customer_id, customers))).all()
     for customer_id, chosen in rows:
         found[customer_id].update(_channel_list(chosen))
     return found
 
 
+def _open_requests(among: sa.ColumnElement) -> sa.Select:
+    """Each open request's customer and chosen channels (JSON text), for these customers."""
+    return (sa.select(uuid_text(CustomerRequest.customer_id),
+                      sa.cast(CustomerRequest.notify_channels, sa.Text))
+            .where(among, CustomerRequest.status.not_in(
+                [driver.constant(s) for s in sorted(CLOSED)])))
+
+
 # PostgreSQL: built once; the ids are one parameter, the text of a uuid[].
-_OPEN_REQUESTS = sa.select(
-    uuid_text(CustomerRequest.customer_id), sa.cast(CustomerRequest.notify_channels, sa.Text)
-).where(CustomerRequest.customer_id == sa.any_(uuid_array(sa.bindparam("ids", type_=sa.Text))),
-        CustomerRequest.status.not_in([driver.constant(s) for s in sorted(CLOSED)]))
+_OPEN_REQUESTS = _open_requests(
+    CustomerRequest.customer_id == sa.any_(uuid_array(sa.bindparam("ids", type_=sa.Text))))
 
 
 @functools.lru_cache(maxsize=256)

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.core import paging, pg_indexes
+from server.core import bulk, paging, pg_indexes
 from server.core.actor import Actor
 from server.core.types import millis, ordered_id, utcnow
 from server.core.uuid_text import id_array, list_holds, uuid_array
@@ -49,7 +49,8 @@ def _rows(actor: Actor, action: str, what: str,
           customer_ids: Iterable[uuid.UUID | str]) -> list[dict[str, Any]]:
     entry = _entry(actor, action, what)
     at_ms = millis(entry["at"])
-    return [entry | {"id": ordered_id(at_ms), "customer_id": customer_id, "customer_ids": None}
+    return [bulk.complete(AccessEntry.__table__,
+                          entry | {"id": ordered_id(at_ms), "customer_id": customer_id})
             for customer_id in dict.fromkeys(_as_uuid(c) for c in customer_ids if c is not None)]
 
 
