@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from server.changelog import service as changelog
 from server.consent import ledger, purposes, tier
 from server.consent.models import ConsentEvent, ConsentState, Notice
-from server.core import lookups
+from server.core import driver, lookups
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, NotFound, Rejected
 from server.core.types import utcnow
@@ -61,11 +61,23 @@ def get_notice(session: Session, notice_id: uuid.UUID) -> Notice:
 
 def lapsed_notices(session: Session) -> set[uuid.UUID]:
     """Versions whose grants no longer count: a later version asked to consent again."""
+    return set(session.scalars(sa.select(Notice.id).where(_lapsed(Notice))))
+
+
+def _lapsed(notice) -> sa.ColumnElement[bool]:
     later = sa.orm.aliased(Notice)
-    query = sa.select(Notice.id).where(sa.exists().where(
-        later.key == Notice.key, later.language == Notice.language,
-        later.number > Notice.number, later.requires_reconsent.is_(True)))
-    return set(session.scalars(query))
+    return sa.exists().where(later.key == notice.key, later.language == notice.language,
+                             later.number > notice.number, later.requires_reconsent.is_(True))
+
+
+def counts_now(event, now: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """SQL for an event whose grant counts at `now`: `ledger.is_live_grant`, citing a notice
+    version that has not lapsed (`lapsed_notices`). For queries that only need the
+    answer (the CRM feed's contact points); a test holds it to the Python rule."""
+    cited = sa.orm.aliased(Notice)
+    return sa.and_(event.action == driver.constant("grant"),
+                   sa.or_(event.expires_at.is_(None), event.expires_at > now),
+                   ~sa.exists().where(cited.id == event.notice_version_id, _lapsed(cited)))
 
 
 # -- appending events -------------------------------------------------------------------

@@ -2,8 +2,7 @@
 
 On PostgreSQL the database works in other processes, so queries sent from other threads
 run at the same time as the request's own (a thread waiting on the database holds no
-lock of Python's): a CRM feed page's grants and open-request lookups and its
-access-log write run beside its other reads. Work that is mostly Python gains nothing
+lock of Python's): a CRM feed page's access-log write runs while the page is built. Work that is mostly Python gains nothing
 (Python's lock lets one thread run at a time), and a thread busy in Python delays the
 others' answers: start the work, do other database work, then ask for the result.
 Elsewhere (SQLite: one file, one writer) the work is done at once, in the caller's
@@ -13,7 +12,7 @@ asks for it before answering.
 
 The work gets the engine, never the request's session (which belongs to the
 request's thread), and opens its own connection from the engine's pool: a request
-holds one more per piece of work pending (a CRM feed page: three).
+holds one more per piece of work pending (a CRM feed page: two in all).
 """
 
 from __future__ import annotations

@@ -34,16 +34,13 @@ from sqlalchemy.orm import Session
 
 from server.changelog import history
 from server.changelog.models import PER_CUSTOMER, PER_STORE, Change
-from server.consent import ledger
 from server.consent import service as consent
 from server.consent.models import ConsentEvent, ConsentState, Notice
 from server.core import alongside, driver
 from server.core.actor import Actor
 from server.core.types import utcnow
-from server.core.uuid_text import among_ids, id_array, id_table, uuid_array, uuid_text
-from server.core.vocabulary import CHANNELS
-from server.customer_requests.lifecycle import CLOSED
-from server.customer_requests.models import CustomerRequest
+from server.core.uuid_text import among_ids, id_array, id_table, uuid_text
+from server.feed import contact
 from server.privacy import access_log
 from server.sync.pull import Logged, read, stream
 
@@ -61,7 +58,10 @@ def _names(entities) -> list[sa.ColumnElement]:
 
 @functools.cache
 def _stream() -> sa.Select:
-    return stream(_in_feed(Change), history=True)
+    customer = sa.and_(Change.entity == driver.constant("customer"),
+                       Change.op == driver.constant("upsert"))
+    return stream(_in_feed(Change), history=True,
+                  contact=sa.case((customer, contact.column(Change.record_id))))
 
 
 @dataclass
@@ -84,12 +84,13 @@ def feed(session: Session, actor: Actor, token: str | None, limit: int,
          log: bool = False) -> FeedPage:
     """The next page after `token`. `log`: the page's read is logged in the access log,
     alongside (core.alongside) while the page is built, and done before it is returned."""
-    rows, next_cursor, has_more = read(session, _stream(), token, limit)
+    now = utcnow()  # one time for the whole page: what counts now is asked in SQL
+    rows, next_cursor, has_more = read(session, _stream(), token, limit, now=now)
     customer_ids = {r.customer_id for r in rows} - {None}
     engine = session.get_bind()
     logged = alongside.start(engine, access_log.read_on, engine, actor, "read", "crm feed",
                              customer_ids) if log else None
-    items = _crm_view(session, rows)
+    items = _crm_view(session, rows, now)
     if logged:
         logged.result()
     return FeedPage(items, next_cursor, has_more, customer_ids)
@@ -105,32 +106,25 @@ class _Slot(NamedTuple):
     action: str
     received_at: datetime
     expires_at: datetime | None
-    notice_version_id: uuid.UUID | None
+    notice_id: uuid.UUID | None
+    notice_key: str | None
+    notice_language: str | None
+    notice_number: int | None
     ordinal: int
+    live: bool  # the grant counts now (consent.counts_now)
 
 
-def _crm_view(session: Session, rows: list[Logged]) -> list[str]:
+def _crm_view(session: Session, rows: list[Logged], now: datetime) -> list[str]:
     # A consent change stands for its customer's whole consent state, and their record.
-    customers = {r.customer_id for r in rows if r.entity in PER_CUSTOMER and r.customer_id}
+    # A customer's row names the channels they may be contacted on (feed.contact).
     consent_at = {r.customer_id: r.seq for r in rows if r.entity == "consent"}
-    # What the customers' contact points depend on is looked up on two more connections
-    # at once (core.alongside) while this one reads the rest. The page is written after:
-    # written meanwhile, it held Python's lock as the lookups' answers came back, and
-    # the page took ~3 ms longer (alternating runs of both, in-process).
-    engine = session.get_bind()
-    grants = alongside.start(engine, _grants, engine, customers)
-    chosen = alongside.start(engine, _open_request_channels, engine, customers)
-    lapsed = consent.lapsed_notices(session) if customers else set()
-    resent = _customer_bodies(session, set(consent_at) - {
+    slots = _slots(session, set(consent_at), now)
+    resent = _customer_bodies(session, now, set(consent_at) - {
         r.record_id for r in rows if r.entity == "customer"})
     # Logged with the request since the history column exists; read for older changes.
     histories = history.of_requests(session, [r.record_id for r in rows if r.entity == "request"
                                               and r.op != "delete" and r.history is None])
-    slots = grants.result()
-    now = utcnow()
-    live = [s for s in slots if ledger.is_live_grant(s, now) and s.notice_version_id not in lapsed]
-    channels = _contactable(live, chosen.result())
-    states = _consent_states(session, consent_at, slots, set(live))
+    states = _consent_states(consent_at, slots)
     out = []
     for row in rows:
         if row.entity == "consent":
@@ -138,13 +132,13 @@ def _crm_view(session: Session, rows: list[Logged]) -> list[str]:
                 continue  # the customer's later consent change in this page says it all
             out.append(states[row.customer_id])
             if row.customer_id in resent:
-                version, body = resent[row.customer_id]
+                version, body, channels = resent[row.customer_id]
                 out.append(_customer(row.customer_id, version, body, channels))
         elif row.op == "delete":
             out.append(_tombstone(row.entity, row.record_id, row.version, row.reason))
         elif row.entity == "customer":
-            out.append(_customer(row.record_id, row.version, orjson.loads(row.body), channels,
-                                 row.reason))
+            out.append(_customer(row.record_id, row.version, orjson.loads(row.body),
+                                 contact.channels(row.contact), row.reason))
         elif row.entity == "request":
             steps = row.history or histories.get(row.record_id, "[]")
             record = f'{row.body.rstrip()[:-1]},"history":{steps}}}'
@@ -169,8 +163,7 @@ def _tombstone(entity: str, record_id, version: int, reason: str | None) -> str:
 
 
 def _customer(customer_id: str, version: int, record: dict[str, Any],
-              channels: dict[str, set[str]], reason: str | None = None) -> str:
-    allowed = channels.get(customer_id, set())
+              allowed: frozenset[str], reason: str | None = None) -> str:
     for name, uses in CONTACT_FIELDS.items():
         if not allowed.intersection(uses):
             record[name] = None
@@ -184,33 +177,29 @@ def _text(record: Any) -> str:
     return orjson.dumps(record).decode()
 
 
-def _grants(engine: sa.Engine, customers: set[str]) -> list[_Slot]:
-    """The event speaking for each (purpose, channel) of these customers, on a connection
-    of its own (alongside)."""
-    if not customers:
-        return []
-    with Session(engine) as session:
-        return _slots(session, customers)
-
-
-def _slots(session: Session, customers: set[str]) -> list[_Slot]:
-    """The event speaking for each (purpose, channel) of these customers."""
+def _slots(session: Session, customers: set[str], now: datetime) -> list[_Slot]:
+    """The event speaking for each (purpose, channel) of these customers, with the notice
+    version it cites."""
     if not customers:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.connection().execute(_slots_by_id(), {"ids": id_array(customers)})
+        rows = session.connection().execute(_slots_by_id(), {"ids": id_array(customers),
+                                                             "now": now})
     else:
         rows = session.connection().execute(
             _slot_columns(sa.select(uuid_text(ConsentState.customer_id)))
-            .where(among_ids(session, ConsentState.customer_id, customers)))
+            .where(among_ids(session, ConsentState.customer_id, customers)), {"now": now})
     return [_Slot(*row) for row in rows.all()]
 
 
 def _slot_columns(select: sa.Select) -> sa.Select:
     return (select.add_columns(ConsentState.purpose, ConsentState.channel, ConsentEvent.action,
                                ConsentEvent.received_at, ConsentEvent.expires_at,
-                               ConsentEvent.notice_version_id, ConsentEvent.ordinal)
-            .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id))
+                               Notice.id.label("notice_id"), Notice.key, Notice.language,
+                               Notice.number, ConsentEvent.ordinal,
+                               consent.counts_now(ConsentEvent, contact.NOW).label("live"))
+            .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id)
+            .outerjoin(Notice, Notice.id == ConsentEvent.notice_version_id))
 
 
 @functools.cache
@@ -227,72 +216,21 @@ def _slots_by_id() -> sa.Select:
         .select_from(ids).join(slot, sa.true())
 
 
-def _contactable(live: list[_Slot], chosen: dict[str, set[str]]) -> dict[str, set[str]]:
-    """Channels on which some purpose allows contact now: live grants, and the channels
-    chosen for the customer's open requests (`chosen`)."""
-    found: dict[str, set[str]] = defaultdict(set, chosen)
-    for slot in live:
-        found[slot.customer_id].update(CHANNELS if slot.channel == ledger.ALL
-                                       else (slot.channel,))
-    return found
-
-
-def _open_request_channels(engine: sa.Engine, customers: set[str]) -> dict[str, set[str]]:
-    """The channels chosen for each customer's open requests, on a connection of its own
-    (run alongside the page's other lookups: core.alongside)."""
-    found: dict[str, set[str]] = defaultdict(set)
-    if not customers:
-        return found
-    with Session(engine) as session:
-        connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            rows = driver.fetch_all(connection, _OPEN_REQUESTS, {"ids": id_array(customers)})
-        else:
-            rows = connection.execute(_open_requests(
-                among_ids(session, CustomerRequest.customer_id, customers))).all()
-    for customer_id, chosen in rows:
-        found[customer_id].update(_channel_list(chosen))
-    return found
-
-
-def _open_requests(among: sa.ColumnElement) -> sa.Select:
-    """Each open request's customer and chosen channels (JSON text), for these customers."""
-    return (sa.select(uuid_text(CustomerRequest.customer_id),
-                      sa.cast(CustomerRequest.notify_channels, sa.Text))
-            .where(among, CustomerRequest.status.not_in(
-                [driver.constant(s) for s in sorted(CLOSED)])))
-
-
-# PostgreSQL: built once; the ids are one parameter, the text of a uuid[].
-_OPEN_REQUESTS = _open_requests(
-    CustomerRequest.customer_id == sa.any_(uuid_array(sa.bindparam("ids", type_=sa.Text))))
-
-
-@functools.lru_cache(maxsize=256)
-def _channel_list(text: str | None) -> tuple[str, ...]:
-    """A request's chosen channels, from their JSON text: a handful of distinct lists
-    (["sms"], ["sms", "email"]…) among the page's hundreds of requests."""
-    return tuple(json.loads(text) or ()) if text else ()
-
-
-def _consent_states(session: Session, consent_at: dict[str, int], slots: list[_Slot],
-                    live: set[_Slot]) -> dict[str, str]:
+def _consent_states(consent_at: dict[str, int], slots: list[_Slot]) -> dict[str, str]:
     if not consent_at:
         return {}
-    notices = {n.id: n for n in session.connection().execute(
-        sa.select(Notice.id, Notice.key, Notice.language, Notice.number))}
     states: dict[str, list[dict]] = defaultdict(list)
     versions: dict[str, int] = defaultdict(int)
     for slot in slots:
         if slot.customer_id not in consent_at:
             continue
-        notice = notices.get(slot.notice_version_id)
         states[slot.customer_id].append({
             "purpose": slot.purpose, "channel": slot.channel, "status": slot.action,
-            "live": slot in live, "since": slot.received_at.isoformat(),
+            "live": slot.live, "since": slot.received_at.isoformat(),
             "expires_at": slot.expires_at.isoformat() if slot.expires_at else None,
-            "notice": {"id": str(notice.id), "key": notice.key, "language": notice.language,
-                       "number": notice.number} if notice else None})
+            "notice": {"id": str(slot.notice_id), "key": slot.notice_key,
+                       "language": slot.notice_language, "number": slot.notice_number}
+            if slot.notice_id else None})
         versions[slot.customer_id] = max(versions[slot.customer_id], slot.ordinal)
     return {c: _upsert("consent_state", c, versions[c], _text(
                 {"customer_id": c,
@@ -300,16 +238,19 @@ def _consent_states(session: Session, consent_at: dict[str, int], slots: list[_S
             for c in consent_at}
 
 
-def _customer_bodies(session: Session, ids: set[str]) -> dict[str, tuple]:
-    """Customers re-sent after a consent change: (version, body) as last logged."""
+def _customer_bodies(session: Session, now: datetime, ids: set[str]) -> dict[str, tuple]:
+    """Customers re-sent after a consent change: (version, body) as last logged, and the
+    channels they may be contacted on now."""
     if not ids:
         return {}
     latest = (sa.select(Change.record_id, sa.func.max(Change.seq).label("seq"))
               .where(Change.entity == "customer", among_ids(session, Change.record_id, ids),
                      Change.store_id.is_(None))
               .group_by(Change.record_id).subquery())
-    query = (sa.select(uuid_text(Change.record_id), Change.version, Change.op, Change.body)
+    query = (sa.select(uuid_text(Change.record_id), Change.version, Change.op, Change.body,
+                       contact.column(Change.record_id))
              .join(latest, sa.and_(Change.seq == latest.c.seq,
                                    Change.record_id == latest.c.record_id)))
-    return {record_id: (version, dict(body))
-            for record_id, version, op, body in session.execute(query) if op != "delete"}
+    return {record_id: (version, dict(body), contact.channels(channels))
+            for record_id, version, op, body, channels
+            in session.execute(query, {"now": now}) if op != "delete"}

@@ -111,19 +111,23 @@ class Logged(NamedTuple):
     customer_id: str | None
     body: str | None
     history: str | None  # a request's status history (the CRM feed's; see stream)
+    contact: str | None  # what a customer may be contacted on now (the CRM feed's)
 
 
-def logged_columns(history: bool = False) -> list[sa.ColumnElement]:
-    """The columns of a Logged row, for a stream's SELECT; a request's history read only
-    if asked for (the feed), else NULL."""
+def logged_columns(history: bool = False,
+                   contact: sa.ColumnElement | None = None) -> list[sa.ColumnElement]:
+    """The columns of a Logged row, for a stream's SELECT; a request's history and a
+    customer's `contact` read only if asked for (the feed), else NULL."""
     return [Change.seq, Change.entity, uuid_text(Change.record_id).label("record_id"),
             Change.op, Change.version, Change.reason,
             uuid_text(Change.customer_id).label("customer_id"),
             sa.cast(Change.body, sa.Text).label("body"),
-            (Change.history if history else sa.null()).label("history")]
+            (Change.history if history else sa.null()).label("history"),
+            (sa.null() if contact is None else contact).label("contact")]
 
 
-def stream(scope: sa.ColumnElement, history: bool = False) -> sa.Select:
+def stream(scope: sa.ColumnElement, history: bool = False,
+           contact: sa.ColumnElement | None = None) -> sa.Select:
     """A stream's query: the changes in `scope` after :after, in commit order, at most
     :limit, none that a later change of its record has superseded (in the same stream:
     a store's, or the log's own for a customer's records; see Change.superseded).
@@ -131,7 +135,7 @@ def stream(scope: sa.ColumnElement, history: bool = False) -> sa.Select:
     A reader still in its snapshot (:after below :snapshot_end) has nothing to delete, so
     it gets none of the snapshot's tombstones; past it, `seq > :snapshot_end` holds for
     every row. Built once with parameters: building it took longer than running it."""
-    return (sa.select(*logged_columns(history))
+    return (sa.select(*logged_columns(history, contact))
             .where(scope, Change.seq > sa.bindparam("after", type_=sa.BigInteger),
                    Change.superseded.is_(False),
                    sa.or_(Change.op != driver.constant("delete"),

@@ -153,7 +153,7 @@ def test_a_reader_that_keeps_pulling_never_misses_a_concurrent_commit(app, world
 
 @pytest.mark.parametrize("stream, given", [
     (pulling._store_stream, {"after", "snapshot_end", "limit", "store_id"}),
-    (feeding._stream, {"after", "snapshot_end", "limit"}),
+    (feeding._stream, {"after", "snapshot_end", "limit", "now"}),
 ])
 def test_a_streams_query_takes_only_the_readers_parameters(stream, given):
     """On PostgreSQL a page is read on the driver's cursor with the reader's parameters
