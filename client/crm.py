@@ -9,9 +9,11 @@ again: no page is skipped and none is written twice. A `410 cursor_expired` star
 over from a snapshot, after a line that says so, so the reader of the file knows.
 
 Pages are read ahead (`pages`): the server names the next page in a `Link: rel="next"`
-header, so the next request goes out as soon as a page has arrived, and the server
-builds it while this one is parsed and written. Only the checkpoint says what was
-written: a page read ahead and not written is asked for again after a crash.
+header, sent before it writes the page's body, so the next request goes out as soon
+as a page's headers have arrived, and the server builds it while this one is still
+being written, read and handled. A body cut off on the way is asked for again. Only
+the checkpoint says what was written: a page read ahead and not written is asked for
+again after a crash.
 """
 
 from __future__ import annotations
@@ -104,21 +106,35 @@ def pages(transport: Transport, cursor: str | None, limit: int = 1000) -> Iterat
     """The feed's pages from `cursor` (None: a snapshot) until one says it is the last,
     each asked for while the caller handles the one before (see the module's doc).
     Close it (contextlib.closing) to stop reading ahead."""
-    reader = _ReadAhead(transport, FEED, {"limit": limit} | ({"cursor": cursor} if cursor
-                                                              else {}))
+    def by_cursor(after: str | None) -> _ReadAhead:
+        return _ReadAhead(transport, FEED, {"limit": limit} | ({"cursor": after} if after
+                                                               else {}))
+
+    reader, cut = by_cursor(cursor), 0
     try:
         while True:
             response = reader.next()
-            page = parse(response)
+            try:
+                page = parse(response)
+            except Offline:
+                # Cut off on the way (the body comes after the headers): ask again for
+                # the same page, as the transport retries an answer that never came.
+                reader.close()
+                cut += 1
+                if cut >= transport.retry.attempts:
+                    raise
+                transport.back_off(cut - 1)
+                reader = by_cursor(cursor)
+                continue
+            cut = 0
             yield page
             if not page["has_more"]:
                 return
-            following = _next_link(response)
-            if following is None or _cursor_of(following) != page["next_cursor"]:
+            following, cursor = _next_link(response), page["next_cursor"]
+            if following is None or _cursor_of(following) != cursor:
                 # No next page named (a server without read-ahead): ask for it by cursor.
                 reader.close()
-                reader = _ReadAhead(transport, FEED, {"limit": limit,
-                                                      "cursor": page["next_cursor"]})
+                reader = by_cursor(cursor)
     finally:
         reader.close()
 
@@ -160,6 +176,7 @@ class _ReadAhead:
                 # first would hold Python's lock and delay the request until it ends.)
                 response = transport.fetch(following, None, on_sent=functools.partial(
                     self._hand_over, response))
+            response.close()  # stopped: this answer is nobody's
         except Exception as error:  # handed to the caller, who raises it
             self._hand_over(error)
 
@@ -168,6 +185,8 @@ class _ReadAhead:
             with contextlib.suppress(queue.Full):
                 self._answers.put(item, timeout=0.1)
                 return
+        if not isinstance(item, Exception):
+            item.close()  # stopped: its connection goes back (a streamed body unread)
 
     def next(self) -> Any:
         while True:
@@ -184,6 +203,10 @@ class _ReadAhead:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=60)
+        while not self._answers.empty():  # answers read ahead and never taken
+            item = self._answers.get_nowait()
+            if not isinstance(item, Exception):
+                item.close()
 
 
 def _commit(file, checkpoint: Checkpoint, path: Path) -> Checkpoint:

@@ -92,18 +92,26 @@ class Transport:
 
     def fetch(self, path: str, params: dict | None = None,
               on_sent: Callable[[], None] = lambda: None) -> requests.Response:
-        """A GET retried as `call` is, whose body the caller reads (`parse`): the feed
-        looks at a page's headers before its body (client.crm). `path` may carry its
-        query, as a `Link` header gives it. `on_sent()` is called once, as soon as the
-        request is on its way, before its answer is awaited (at the latest once the
-        call is over, answered or not)."""
+        """A GET retried as `call` is, given back as soon as its headers have arrived:
+        the caller reads the body (`parse`) and may act on the headers before it is all
+        there (client.crm asks for the next page of the feed). An answer cut off in
+        its body raises Offline from `parse`, not here: the caller asks again.
+        `path` may carry its query, as a `Link` header gives it. `on_sent()` is
+        called once, as soon as the request is on its way, before its answer is
+        awaited (at the latest once the call is over, answered or not)."""
         once = _Once(on_sent)
         _SENT.callback = once
         try:
-            return self._retrying(lambda: self._send("GET", path, params, None, None))
+            return self._retrying(lambda: self._send("GET", path, params, None, None,
+                                                     stream=True))
         finally:
             _SENT.callback = None
             once()
+
+    def back_off(self, retry: int) -> None:
+        """Wait as the policy says before retry number `retry` (0-based) of something the
+        caller retries itself (a streamed body cut off on the way: client.crm)."""
+        self._sleep(self.retry.wait(retry, None, self._rng) or 0.0)
 
     def _retrying(self, attempt: Callable[[], Any]) -> Any:
         retry = 0
@@ -127,16 +135,17 @@ class Transport:
         response = self._send(method, path, params, json, headers)
         return Answer(response.status_code, response.headers, _body(response))
 
-    def _send(self, method: str, path: str, params, json, headers) -> requests.Response:
+    def _send(self, method: str, path: str, params, json, headers,
+              stream: bool = False) -> requests.Response:
         try:
             response = self._session.request(method, self.base_url + path, params=params,
                                              json=json, headers=headers, timeout=self.timeout,
-                                             allow_redirects=False)
+                                             allow_redirects=False, stream=stream)
         except _NETWORK_ERRORS as error:
             # The type only: a message can carry the URL, whose query may hold an email.
             raise Offline(f"No answer from {self.base_url} ({type(error).__name__}).") from None
         if response.status_code >= 400:
-            raise problem_from(response)
+            raise problem_from(_read(response))
         return response
 
 
@@ -190,8 +199,18 @@ class _Adapter(HTTPAdapter):
 
 
 def parse(response: requests.Response) -> Any:
-    """The JSON body of an answer `fetch` gave (None for 304 or an empty body)."""
-    return _body(response)
+    """The JSON body of an answer `fetch` gave (None for 304 or an empty body), read to
+    its end: an answer cut off on the way raises Offline."""
+    return _body(_read(response))
+
+
+def _read(response: requests.Response) -> requests.Response:
+    """The response with its body read (a streamed one's arrives only now)."""
+    try:
+        response.content  # noqa: B018 (read and kept by requests)
+    except _NETWORK_ERRORS as error:
+        raise Offline(f"The answer was cut off ({type(error).__name__}).") from None
+    return response
 
 
 def _body(response: requests.Response) -> Any:

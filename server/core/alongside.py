@@ -2,9 +2,10 @@
 
 On PostgreSQL the database works in other processes, so queries sent from other threads
 run at the same time as the request's own (a thread waiting on the database holds no
-lock of Python's): a CRM feed page's access-log write runs while the page is built. Work that is mostly Python gains nothing
-(Python's lock lets one thread run at a time), and a thread busy in Python delays the
-others' answers: start the work, do other database work, then ask for the result.
+lock of Python's): a CRM feed page's access-log write runs while the page is built.
+Work that is mostly Python gains nothing (Python's lock lets one thread run at a
+time), and a thread busy in Python delays the others' answers: start the work, do
+other database work, then ask for the result.
 Elsewhere (SQLite: one file, one writer) the work is done at once, in the caller's
 thread. Either way `result()` gives the work's result or raises its error, so a
 caller that needs the work done (a read must be logged before it is answered)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 
 from server.core.api import Blueprint
@@ -40,6 +40,9 @@ class Feed(MethodView):
         if page.has_more:  # the next page, named before the body: a client can ask early
             query = urlencode({"cursor": page.next_cursor, "limit": args["limit"]})
             headers["Link"] = f'<{request.path}?{query}>; rel="next"'
-        if not page.items and request.if_none_match.contains(page.next_cursor):
+        if page.empty and request.if_none_match.contains(page.next_cursor):
             return Response(status=304, headers=headers)
-        return Response(page.to_json(), mimetype="application/json", headers=headers)
+        # Streamed: the headers leave before the changes are written, so a client that
+        # reads ahead asks for the next page while this one is being written.
+        return Response(stream_with_context(page.chunks()), mimetype="application/json",
+                        headers=headers)

@@ -24,6 +24,8 @@ import functools
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -66,34 +68,58 @@ def _stream() -> sa.Select:
 
 @dataclass
 class FeedPage:
-    items: list[str]  # each change as JSON text: a page is spliced, not re-serialised
+    """A page read from the log. Where it ends is known at once (`next_cursor`,
+    `has_more`: an answer's headers); its changes are written when first asked for
+    (`items`, `chunks`), each as JSON text (a page is spliced, not re-serialised), and
+    only once its read is logged (`logged`)."""
+
     next_cursor: str
     has_more: bool
-    customer_ids: set[str] = field(default_factory=set)  # whose data (ids as text)
+    customer_ids: set[str]  # whose data (ids as text)
+    rows: list[Logged] = field(repr=False)
+    write: Callable[[list[Logged]], list[str]] = field(repr=False)
+    logged: Future | None = field(default=None, repr=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows  # every row read gives the CRM at least one change
+
+    @functools.cached_property
+    def items(self) -> list[str]:
+        items = self.write(self.rows)
+        if self.logged:
+            self.logged.result()  # raises the log's error: then nothing is answered
+        return items
 
     @property
     def changes(self) -> list[dict[str, Any]]:
         return [json.loads(item) for item in self.items]
 
+    def chunks(self) -> Iterator[bytes]:
+        """The page's JSON in two pieces: the opening at once, so that an answer streamed
+        from these sends its headers (the next page's Link) before the changes are
+        written, then the rest."""
+        yield b'{"changes":['
+        yield (f'{",".join(self.items)}],"next_cursor":"{self.next_cursor}",'
+               f'"has_more":{"true" if self.has_more else "false"}}}').encode()
+
     def to_json(self) -> str:
-        return (f'{{"changes":[{",".join(self.items)}],"next_cursor":"{self.next_cursor}",'
-                f'"has_more":{"true" if self.has_more else "false"}}}')
+        return b"".join(self.chunks()).decode()
 
 
 def feed(session: Session, actor: Actor, token: str | None, limit: int,
          log: bool = False) -> FeedPage:
-    """The next page after `token`. `log`: the page's read is logged in the access log,
-    alongside (core.alongside) while the page is built, and done before it is returned."""
+    """The next page after `token`, its changes written when asked for. `log`: the
+    page's read is logged in the access log, alongside (core.alongside) while the page
+    is written, and done before its changes are handed over."""
     now = utcnow()  # one time for the whole page: what counts now is asked in SQL
     rows, next_cursor, has_more = read(session, _stream(), token, limit, now=now)
     customer_ids = {r.customer_id for r in rows} - {None}
     engine = session.get_bind()
     logged = alongside.start(engine, access_log.read_on, engine, actor, "read", "crm feed",
-                             customer_ids) if log else None
-    items = _crm_view(session, rows, now)
-    if logged:
-        logged.result()
-    return FeedPage(items, next_cursor, has_more, customer_ids)
+                             customer_ids) if log and customer_ids else None
+    return FeedPage(next_cursor, has_more, customer_ids, rows,
+                    functools.partial(_crm_view, session, now=now), logged)
 
 
 # -- the CRM's view of a page ---------------------------------------------------------------

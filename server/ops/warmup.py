@@ -32,6 +32,6 @@ def warm(app: Flask, connections: int = 2) -> None:
             keys.authenticate(db.session, f"{keys.TOKEN_PREFIX}_warm_up")
         nobody = Actor("tablet", store_id=uuid.uuid4(), label="warm-up")
         pull.pull(db.session, nobody, None, 1)
-        feed.feed(db.session, Actor("crm", label="warm-up"), None, 1)
+        feed.feed(db.session, Actor("crm", label="warm-up"), None, 1).to_json()  # written too
         db.session.rollback()
         db.session.remove()

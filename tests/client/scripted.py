@@ -1,8 +1,9 @@
 """A tiny HTTP server on 127.0.0.1 that answers from a script, for the transport's tests.
 
 Each request takes the next step of the script: an answer (status, headers, body),
-"reset" (the connection is reset without an answer) or ("stall", seconds) (the
-answer comes late, for read timeouts). Requests are recorded.
+"reset" (the connection is reset without an answer), an answer `cut` off halfway
+through its body, or ("stall", seconds) (the answer comes late, for read timeouts).
+Requests are recorded.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ def problem(status: int, code: str, **extra: Any) -> tuple:
 
 
 RESET = ("reset",)
+
+
+def cut(status: int, body: Any, headers: dict[str, str] | None = None) -> tuple:
+    """An answer whose body stops halfway: the connection is reset after its headers and
+    half of its body (Content-Length says the whole)."""
+    return ("cut", *answer(status, body, headers)[1:])
 
 
 def stall(seconds: float) -> tuple:
@@ -95,12 +102,20 @@ class _Handler(BaseHTTPRequestHandler):
         if step[0] == "stall":
             time.sleep(step[1])
             step = answer(200, {})
-        _, status, headers, payload = step
+        kind, status, headers, payload = step
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
+        if kind == "cut":
+            self.wfile.write(payload[:len(payload) // 2])
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
         self.wfile.write(payload)
 
     do_POST = do_GET  # noqa: N815 (the name http.server calls)

@@ -3,8 +3,10 @@ skips nor repeats a change."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -12,10 +14,12 @@ import sqlalchemy as sa
 
 from client import crm
 from client.cli import main
+from client.errors import Offline
 from client.transport import Transport
 from server.privacy.models import AccessEntry
 from tests.client.conftest import FAST_RETRY
 from tests.client.proxy import FaultyProxy
+from tests.client.scripted import ScriptedServer, answer, cut
 from tests.factories import make_customer, make_request
 
 pytestmark = pytest.mark.e2e
@@ -156,3 +160,48 @@ def test_only_a_next_page_of_the_feed_on_the_same_server_is_followed(link, follo
     if link:
         response.headers["Link"] = link
     assert crm._next_link(response) == followed
+
+
+def test_the_server_sends_a_page_s_headers_before_writing_its_body(live_server, session,
+                                                                  world):
+    """Streamed (chunked): the Link to the next page leaves before the page is written."""
+    make_requests(session, world, 3)
+    with requests.get(f"{live_server}/api/v1/feed", params={"limit": 2}, stream=True,
+                      headers=world.headers("crm"), timeout=30) as response:
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        assert response.headers["Link"].endswith('>; rel="next"')
+        assert len(response.json()["changes"]) == 2
+
+
+def feed_page(changes, cursor, more):
+    return {"changes": changes, "next_cursor": cursor, "has_more": more}
+
+
+def test_a_page_cut_off_in_its_body_is_asked_for_again():
+    """The server sends a page's headers before its body (the next page's Link): a body
+    cut off on the way is asked for again by its cursor, and nothing is skipped."""
+    first = feed_page([{"entity": "customer", "id": "a"}], "c1", True)
+    second = feed_page([{"entity": "customer", "id": "b"}], "c2", False)
+    link = {"Link": '</api/v1/feed?cursor=c1&limit=1>; rel="next"'}
+    # The page after the first is asked for as soon as the first's headers are in, and
+    # its answer dropped when the first turns out cut off.
+    script = [cut(200, first, link), answer(200, second), answer(200, first, link),
+              cut(200, second), answer(200, second)]
+    with ScriptedServer(script) as server:
+        transport = Transport(server.url, "k", retry=FAST_RETRY)
+        with contextlib.closing(crm.pages(transport, None, 1)) as reader:
+            got = [change["id"] for page in reader for change in page["changes"]]
+        transport.close()
+    assert got == ["a", "b"]
+    asked = [parse_qs(urlsplit(r["path"]).query).get("cursor") for r in server.requests]
+    assert asked == [None, ["c1"], None, ["c1"], ["c1"]]
+
+
+def test_a_page_cut_off_every_time_gives_up_after_the_policy_s_attempts():
+    page = feed_page([{"entity": "customer", "id": "a"}], "c1", False)
+    with ScriptedServer([cut(200, page)] * 10) as server:
+        transport = Transport(server.url, "k", retry=FAST_RETRY)
+        with pytest.raises(Offline), contextlib.closing(crm.pages(transport, None, 1)) as reader:
+            list(reader)
+        transport.close()
+    assert len(server.requests) == FAST_RETRY.attempts

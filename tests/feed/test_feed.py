@@ -16,6 +16,7 @@ from server.customers import service as customers_service
 from server.extensions import db
 from server.feed import service as feeding
 from server.notes import service as notes_service
+from server.privacy import access_log
 from server.stores import keys
 from tests.concurrency import capture_request, request_versions, writers_and_a_reader
 from tests.factories import (
@@ -187,6 +188,23 @@ def test_a_page_with_more_names_the_next_in_a_link_header(client, session, world
             "cursor": [response.json["next_cursor"]], "limit": ["2"]}
         query = {k: v[0] for k, v in parse_qs(params).items()}
     assert seen == 5
+
+
+def test_a_page_whose_read_is_not_logged_hands_over_no_change(session, world, monkeypatch):
+    """The page's opening may leave first (its headers, for a client reading ahead), but
+    not one change of it unless its read was logged."""
+    make_customer(session, world.tablet_a.actor, given_name="Ada")
+
+    def log_down(*args, **kwargs):
+        raise RuntimeError("the access log cannot be written")
+
+    monkeypatch.setattr(access_log, "read_on", log_down)
+    page = feeding.feed(session, Actor("crm", label="tests"), None, 100, log=True)
+    assert not page.empty and page.has_more is False
+    chunks = page.chunks()
+    assert next(chunks) == b'{"changes":['
+    with pytest.raises(RuntimeError):
+        next(chunks)
 
 
 def test_paging_304_foreign_cursors_and_410(client, session, world):
