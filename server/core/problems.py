@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import Flask, Response, json
@@ -126,10 +127,32 @@ def from_stale_data(error: StaleDataError) -> Response:
 
 def from_unexpected(error: Exception) -> Response:
     _rollback()
+    _log_unexpected(error)
+    return problem(500, "internal_error", "Internal error")
+
+
+def _log_unexpected(error: BaseException) -> None:
     # Where it happened, without the message: messages can echo personal data.
     where = "".join(traceback.format_tb(error.__traceback__)[-3:])
     log.error("unhandled %s\n%s", type(error).__name__, where)
-    return problem(500, "internal_error", "Internal error")
+
+
+class AnswerCut(Exception):
+    """A streamed answer failed after its headers had left: it is cut off (the client
+    sees an answer that stops short, and asks again)."""
+
+
+def guarded(chunks: Iterable[bytes | str]) -> Iterator[bytes | str]:
+    """A streamed answer's body (Flask's error handlers are behind it once its headers
+    have left): a failure is logged as any other, by its type and place and never its
+    message, and the answer is cut off by an error that carries nothing else (the WSGI
+    server logs that one)."""
+    try:
+        yield from chunks
+    except Exception as error:
+        _rollback()
+        _log_unexpected(error)
+        raise AnswerCut("A streamed answer failed and was cut off (logged before).") from None
 
 
 def register(app: Flask) -> None:

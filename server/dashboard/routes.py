@@ -19,7 +19,7 @@ from flask import (
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 
-from server.core import database
+from server.core import database, problems
 from server.core.errors import BlackbookError, Rejected
 from server.customer_requests.lifecycle import REASONS, STATUSES, TYPES
 from server.dashboard import auth, csv_export, figures, listing, roles, service, today, users
@@ -174,7 +174,8 @@ def requests_csv():
     except ValidationError as error:
         raise Rejected(errors=error.messages) from None
     rows = listing.stream(db.session, roles.stores_of(g.user), args | {"after": None})
-    return Response(stream_with_context(csv_export.lines(rows)), mimetype="text/csv",
+    return Response(stream_with_context(problems.guarded(csv_export.lines(rows))),
+                    mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="requests.csv"'})
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Response, request, stream_with_context
 from flask.views import MethodView
 
+from server.core import problems
 from server.core.api import Blueprint
 from server.extensions import db
 from server.feed import service
@@ -44,5 +45,5 @@ class Feed(MethodView):
             return Response(status=304, headers=headers)
         # Streamed: the headers leave before the changes are written, so a client that
         # reads ahead asks for the next page while this one is being written.
-        return Response(stream_with_context(page.chunks()), mimetype="application/json",
-                        headers=headers)
+        return Response(stream_with_context(problems.guarded(page.chunks())),
+                        mimetype="application/json", headers=headers)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from server.changelog import retention
 from server.changelog.models import Change
+from server.core import problems
 from server.core.actor import Actor
 from server.customer_requests import service as requests_service
 from server.customers import service as customers_service
@@ -265,3 +266,18 @@ def test_a_reader_that_keeps_reading_never_misses_a_concurrent_commit(app, sessi
     assert len(final) == 4 * 25
     assert seen == final
     assert customers_seen == {str(p) for p in people}
+
+
+def test_a_streamed_answer_that_fails_is_cut_off_and_logged_without_its_message(caplog):
+    """Once an answer's headers have left, Flask's error handlers are behind it: the
+    failure is still logged by type and place only (a message can echo personal data)."""
+    def body(email):
+        yield b'{"changes":['
+        raise ValueError(f"{email} is not a valid thing")  # the data in the message only
+
+    chunks = problems.guarded(body("ada@example.com"))
+    assert next(chunks) == b'{"changes":['
+    with pytest.raises(problems.AnswerCut) as cut:
+        next(chunks)
+    assert cut.value.__suppress_context__ and "ada@" not in str(cut.value)
+    assert "unhandled ValueError" in caplog.text and "ada@example.com" not in caplog.text
