@@ -119,6 +119,9 @@ def append(session: Session, actor: Actor, data: dict[str, Any]) -> ConsentEvent
     customer = session.get(Customer, data["customer_id"], with_for_update=True)
     if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
+    if customer.merged_into_id is not None:  # recorded for the record standing for them
+        customer = session.get(Customer, customers.surviving(session, customer).id,
+                               with_for_update=True)
     now = utcnow()
     if data["action"] == "grant":
         customers.require_live(customer)

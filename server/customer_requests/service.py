@@ -51,8 +51,9 @@ def _admit(session: Session, actor: Actor, data: dict[str, Any]) -> dict[str, An
     customer = lookups.get(session, Customer, data["customer_id"])
     if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
-    customers.require_live(customer)
-    return {**data, "id": request_id, "store_id": store_id, "status": "open"}
+    customer = customers.require_live(customers.surviving(session, customer))
+    return {**data, "customer_id": customer.id, "id": request_id, "store_id": store_id,
+            "status": "open"}
 
 
 def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequest:

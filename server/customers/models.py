@@ -40,6 +40,10 @@ class Customer(db.Model):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Processing restricted (e.g. while a complaint is handled): kept, never contacted.
     restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Merged into another record of the same person (customers.merge): an empty shell
+    # that points at the record standing for them.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("customers.id"))
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     # The version at which each field last changed: sync's per-field conflict check.
     field_versions: Mapped[dict] = mapped_column(sa.JSON, default=dict)

@@ -6,13 +6,15 @@ from flask.views import MethodView
 
 from server.core.api import Blueprint
 from server.core.http import etag_for, expected_version
-from server.customers import service
+from server.customers import merge, service
 from server.customers.schemas import (
     CustomerCreate,
     CustomerLookupArgs,
     CustomerOut,
     CustomerPage,
     CustomerUpdate,
+    MergeArgs,
+    MergeOut,
 )
 from server.extensions import db
 from server.privacy import access_log
@@ -66,3 +68,21 @@ class CustomerById(MethodView):
         access_log.changed(db.session, current_actor(), "customer", [customer.id])
         db.session.commit()
         return customer, 200, {"ETag": etag_for(customer.version)}
+
+
+@blp.route("/<uuid:customer_id>/merge")
+class CustomerMerge(MethodView):
+    @authorized("customers:merge")
+    @blp.arguments(MergeArgs)
+    @blp.response(200, MergeOut)
+    def post(self, data, customer_id):
+        """Merge this customer, a duplicate, into `into`: the record of the same person that
+        stays. Its requests and notes move there, its refusals carry over (not its
+        grants), the survivor's empty fields are filled from it, and it leaves every copy
+        with a tombstone `reason: "merged"` naming `merged_into`. Doing it again is a
+        no-op (`already`). `If-Match: "<version>"` refuses to merge a duplicate that
+        changed since it was read (412)."""
+        result = merge.merge(db.session, current_actor(), customer_id, data["into"],
+                             expected_version())
+        db.session.commit()
+        return result

@@ -126,3 +126,19 @@ class CustomerLookupArgs(PageArgs):
 class CustomerPage(Schema):
     items = fields.List(fields.Nested(CustomerOut))
     next = fields.Str(allow_none=True)
+
+
+class MergeArgs(Schema):
+    into = fields.UUID(required=True, metadata={
+        "description": "the record that stays: the customer is merged into it"})
+
+
+class MergeOut(Schema):
+    survivor = fields.Nested(CustomerOut)
+    duplicate_id = fields.UUID()
+    already = fields.Bool(metadata={"description": "merged into it before: nothing done"})
+    requests = fields.Int(metadata={"description": "requests moved to the survivor"})
+    notes = fields.Int(metadata={"description": "notes moved to the survivor"})
+    refusals = fields.Int(metadata={"description": "refusals recorded for the survivor"})
+    filled = fields.List(fields.Str(), metadata={
+        "description": "the survivor's empty fields filled from the duplicate"})

@@ -80,11 +80,30 @@ class CustomerErased(Gone):
     code, title = "customer_erased", "This customer was erased"
 
 
+class CustomerMerged(Gone):
+    code, title = "customer_merged", "This customer was merged into another record"
+
+
 def require_live(customer: Customer) -> Customer:
-    """An erased customer takes nothing new: no edit, request, note or grant (410)."""
+    """An erased customer takes nothing new: no edit, request, note or grant (410). Nor
+    does a record merged into another (410 naming it): its captures go to that one
+    (`surviving`), an edit of it is refused."""
     if customer.erased_at is not None:
         raise CustomerErased("This customer's data was erased at their request; nothing "
                              "more is recorded about them.")
+    if customer.merged_into_id is not None:
+        raise CustomerMerged(f"This record was merged into {customer.merged_into_id}, another "
+                             "record of the same person; edit that one.",
+                             merged_into=str(customer.merged_into_id))
+    return customer
+
+
+def surviving(session: Session, customer: Customer) -> Customer:
+    """The record that stands for this customer: itself, or the one it was merged into.
+    A request, note or consent event captured for a merged record (a tablet that was
+    offline) is recorded for the person, on that record."""
+    while customer.merged_into_id is not None:  # merges re-point, so this is one step
+        customer = lookups.get(session, Customer, customer.merged_into_id)
     return customer
 
 

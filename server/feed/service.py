@@ -44,7 +44,7 @@ from server.core.types import utcnow
 from server.core.uuid_text import among_ids, id_array, id_table, uuid_text
 from server.feed import contact
 from server.privacy import access_log
-from server.sync.pull import Logged, read, stream
+from server.sync.pull import Logged, change_json, read, stream
 
 CONTACT_FIELDS = {"email": ("email",), "phone": ("sms", "phone"), "postal_address": ("post",)}
 
@@ -161,7 +161,8 @@ def _crm_view(session: Session, rows: list[Logged], now: datetime) -> list[str]:
                 version, body, channels = resent[row.customer_id]
                 out.append(_customer(row.customer_id, version, body, channels))
         elif row.op == "delete":
-            out.append(_tombstone(row.entity, row.record_id, row.version, row.reason))
+            out.append(change_json(row.entity, row.record_id, "delete", row.version,
+                                   row.reason, row.body))
         elif row.entity == "customer":
             out.append(_customer(row.record_id, row.version, orjson.loads(row.body),
                                  contact.channels(row.contact), row.reason))
@@ -170,7 +171,8 @@ def _crm_view(session: Session, rows: list[Logged], now: datetime) -> list[str]:
             record = f'{row.body.rstrip()[:-1]},"history":{steps}}}'
             out.append(_upsert("request", row.record_id, row.version, record))
         elif orjson.loads(row.body).get("sensitive"):
-            out.append(_tombstone("note", row.record_id, row.version, "withheld"))
+            out.append(change_json("note", row.record_id, "delete", row.version, "withheld",
+                                   None))
         else:
             out.append(_upsert("note", row.record_id, row.version, row.body))
     return out
@@ -181,11 +183,6 @@ def _upsert(entity: str, record_id, version: int, record_json: str,
     because = f',"reason":"{reason}"' if reason else ""  # e.g. erasure_requested
     return (f'{{"entity":"{entity}","id":"{record_id}","op":"upsert","version":{version},'
             f'"record":{record_json}{because}}}')
-
-
-def _tombstone(entity: str, record_id, version: int, reason: str | None) -> str:
-    return (f'{{"entity":"{entity}","id":"{record_id}","op":"delete","version":{version},'
-            f'"reason":{json.dumps(reason)}}}')
 
 
 def _customer(customer_id: str, version: int, record: dict[str, Any],

@@ -79,7 +79,8 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Note:
     customer = lookups.get(session, Customer, data["customer_id"])
     if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
-    customers.require_live(customer)
+    customer = customers.require_live(customers.surviving(session, customer))
+    data["customer_id"] = customer.id
     store_id = actor.store_id
     if data.get("request_id"):
         request = lookups.get(session, CustomerRequest, data["request_id"])

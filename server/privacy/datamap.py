@@ -78,7 +78,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "suppressions": {"id", "kind", "reason", "created_at"},
     "associates": {"id", "store_id", "active", "created_at", "version"},
     "customers": {"home_store_id", "captured_at", "created_at", "updated_at", "erased_at",
-                  "restricted_at", "version"},
+                  "restricted_at", "merged_into_id", "merged_at", "version"},
     "devices": {"id", "store_id", "name", "created_at", "version"},
     "api_keys": {"id", "prefix", "digest", "scope", "label", "store_id", "device_id",
                  "channel", "created_at", "revoked_at"},

@@ -72,24 +72,24 @@ def erase(session: Session, actor: Actor, customer_id: uuid.UUID) -> Erasure:
     requests = list(session.scalars(sa.select(CustomerRequest).where(
         CustomerRequest.customer_id == customer.id)))
     for request in requests:
-        _clear(request)
+        clear(request)
     result.requests_anonymised = len(requests)
     session.execute(sa.update(FollowUp).where(
         FollowUp.customer_id == customer.id, FollowUp.status.in_(("pending", "claimed")))
         .values(status="cancelled", version=FollowUp.version + 1, updated_at=utcnow()))
-    _clear(customer)
+    clear(customer)
     customer.erased_at = result.erased_at
     access_log.changed(session, actor, "erasure", [customer.id], action="erase")
     propagation.open_for(session, customer.id)
     session.flush()
     for request in requests:
         changelog.record(session, "request", request)
-    _tablets_forget_consent(session, customer.id)
+    tablets_forget_consent(session, customer.id, "erased")
     changelog.record(session, "customer", customer, op="delete", reason="erased")
     return result
 
 
-def _clear(record) -> None:
+def clear(record) -> None:
     """Set every personal column of this record to its erased value, as the map says."""
     columns = datamap.customer_columns().get(record.__tablename__, {})
     for column, entry in columns.items():
@@ -98,7 +98,7 @@ def _clear(record) -> None:
             setattr(record, column, dict(value) if isinstance(value, dict) else value)
 
 
-def _tablets_forget_consent(session: Session, customer_id: uuid.UUID) -> None:
+def tablets_forget_consent(session: Session, customer_id: uuid.UUID, reason: str) -> None:
     """Each store that held the customer drops its copies of their consent events (the
     events stay on the server, without personal data, as the record of what was said)."""
     stores = list(session.scalars(sa.select(StoreCustomer.store_id).where(
@@ -107,7 +107,7 @@ def _tablets_forget_consent(session: Session, customer_id: uuid.UUID) -> None:
         ConsentEvent.customer_id == customer_id))
     for event in events:
         for store_id in stores:
-            changelog.record(session, "consent", event, op="delete", reason="erased",
+            changelog.record(session, "consent", event, op="delete", reason=reason,
                              store_id=store_id)
 
 

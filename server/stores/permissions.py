@@ -11,6 +11,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stores:write": frozenset({"admin"}),
     "customers:read": frozenset({"tablet", "crm", "admin"}),
     "customers:write": frozenset({"tablet", "admin"}),
+    "customers:merge": frozenset({"admin"}),  # head office: two records of one person
     "requests:read": frozenset({"tablet", "crm", "admin"}),
     "requests:write": frozenset({"tablet", "admin"}),
     "notes:read": frozenset({"tablet", "crm", "admin"}),

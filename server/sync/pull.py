@@ -46,10 +46,13 @@ class PulledChange(NamedTuple):
 
 def change_json(entity: str, record_id: str, op: str, version: int, reason: str | None,
                 record_json: str | None) -> str:
-    """A change on the wire: the record goes as it was serialised at commit."""
+    """A change on the wire: the record goes as it was serialised at commit. A record
+    merged into another (reason "merged") names it: `merged_into`."""
     head = f'{{"entity":"{entity}","id":"{record_id}","op":"{op}","version":{version}'
     if op == "delete":
-        return f'{head},"reason":{json.dumps(reason)}}}'
+        into = (f',"merged_into":{json.dumps(json.loads(record_json)["merged_into"])}'
+                if reason == "merged" and record_json else "")
+        return f'{head},"reason":{json.dumps(reason)}{into}}}'
     return f'{head},"record":{record_json}}}'
 
 

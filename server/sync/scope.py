@@ -40,5 +40,8 @@ def hold(session: Session, actor: Actor, customer_ids: list[uuid.UUID]) -> int:
     if missing:
         raise Rejected(errors={"customer_ids": [f"No such customer: {', '.join(missing)}."]})
     for customer_id in customer_ids:
-        enter(session, actor.store_id, lookups.get(session, Customer, customer_id))
+        customer = lookups.get(session, Customer, customer_id)
+        while customer.merged_into_id is not None:  # held as the record standing for them
+            customer = lookups.get(session, Customer, customer.merged_into_id)
+        enter(session, actor.store_id, customer)
     return len(customer_ids)

@@ -21,7 +21,7 @@ from server.webhooks.models import WebhookDelivery, WebhookSubscription
 
 ENTITIES = ("customer", "consent", "request", "note")
 EVENTS = (*(f"{entity}.{what}" for entity in ENTITIES for what in ("changed", "deleted")),
-          "customer.erased")
+          "customer.erased", "customer.merged")
 EVERY_EVENT = "*"
 _ACTIVE = sa.select(WebhookSubscription.id, WebhookSubscription.events).where(
     WebhookSubscription.active)
@@ -39,8 +39,8 @@ def event_type(change: dict[str, Any]) -> str:
     withheld = entity == "note" and (change["body"] or {}).get("sensitive")
     if change["op"] != "delete" and not withheld:
         return f"{entity}.changed"
-    if entity == "customer" and change["reason"] == "erased":
-        return "customer.erased"
+    if entity == "customer" and change["reason"] in ("erased", "merged"):
+        return f"customer.{change['reason']}"
     return f"{entity}.deleted"
 
 
@@ -50,11 +50,13 @@ def wants(events: Iterable[str], event: str) -> bool:
 
 def payload(delivery_id: uuid.UUID, event: str, change: dict[str, Any]) -> dict[str, Any]:
     customer_id = change["customer_id"]
+    merged = {"merged_into": change["body"]["merged_into"]} if event == "customer.merged" \
+        else {}
     return {"delivery_id": str(delivery_id), "event": event, "entity": change["entity"],
             "id": str(change["record_id"]),
             "customer_id": str(customer_id) if customer_id else None,
             "version": change["version"], "seq": change["seq"],
-            "occurred_at": change["committed_at"].isoformat()}
+            "occurred_at": change["committed_at"].isoformat()} | merged
 
 
 def enqueue(session: Session, changes: list[dict[str, Any]]) -> None:
