@@ -89,7 +89,18 @@ def export(session: Session, actor: Actor, customer_id: uuid.UUID) -> dict[str, 
     return {"customer_id": str(customer.id), "generated_at": utcnow().isoformat(),
             "erased": customer.erased_at is not None,
             "purposes": dict(purposes.PURPOSES),
-            "sections": sections}
+            "sections": sections, "merged_records": _merged_into(session, customer.id)}
+
+
+def _merged_into(session: Session, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+    """What is still held under records of this person merged into this one
+    (customers.merge): their consent events, the access log, as their own sections."""
+    shells = session.execute(sa.select(Customer.id, Customer.merged_at).where(
+        Customer.merged_into_id == customer_id).order_by(Customer.merged_at))
+    return [{"id": str(shell_id), "merged_at": _plain(merged_at),
+             "sections": {name: rows for name, rows in _rows(session, shell_id, []).items()
+                          if rows}}
+            for shell_id, merged_at in shells]
 
 
 def _shared_with(session, customer_id, request_ids, sections) -> list[dict[str, Any]]:

@@ -43,6 +43,9 @@ class ExportOut(Schema):
     erased = fields.Bool()
     purposes = fields.Dict()
     sections = fields.Dict()
+    merged_records = fields.List(fields.Dict(), metadata={
+        "description": "records of this person merged into this one: what they still "
+                       "hold (consent events, the access log), as their own sections"})
 
 
 class AccessEntryOut(Schema):

@@ -50,8 +50,9 @@ def change_json(entity: str, record_id: str, op: str, version: int, reason: str 
     merged into another (reason "merged") names it: `merged_into`."""
     head = f'{{"entity":"{entity}","id":"{record_id}","op":"{op}","version":{version}'
     if op == "delete":
-        into = (f',"merged_into":{json.dumps(json.loads(record_json)["merged_into"])}'
-                if reason == "merged" and record_json else "")
+        merged = json.loads(record_json).get("merged_into") if reason == "merged" \
+            and record_json else None
+        into = f',"merged_into":{json.dumps(merged)}' if merged else ""
         return f'{head},"reason":{json.dumps(reason)}{into}}}'
     return f'{head},"record":{record_json}}}'
 

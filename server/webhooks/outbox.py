@@ -50,8 +50,8 @@ def wants(events: Iterable[str], event: str) -> bool:
 
 def payload(delivery_id: uuid.UUID, event: str, change: dict[str, Any]) -> dict[str, Any]:
     customer_id = change["customer_id"]
-    merged = {"merged_into": change["body"]["merged_into"]} if event == "customer.merged" \
-        else {}
+    merged = {"merged_into": (change["body"] or {}).get("merged_into")} \
+        if event == "customer.merged" else {}
     return {"delivery_id": str(delivery_id), "event": event, "entity": change["entity"],
             "id": str(change["record_id"]),
             "customer_id": str(customer_id) if customer_id else None,

@@ -225,3 +225,18 @@ def test_a_record_merged_into_one_merged_later_points_at_the_last(client, sessio
     changes, _ = pull_all(client, world.tablet_b)
     assert str(last.id) in {c["id"] for c in changes if c["entity"] == "customer"}
     assert str(dup.id) not in {c["id"] for c in changes}
+
+
+def test_the_survivor_s_export_holds_what_the_merged_record_still_holds(client, session,
+                                                                       world, pair):
+    dup, survivor, _, _ = pair
+    record_consent(session, world.tablet_a.actor, dup, "marketing", "email", "withdraw")
+    assert merge(client, world, dup.id, survivor.id).status_code == 200
+    exported = client.get(f"/api/v1/customers/{survivor.id}/export",
+                          headers=world.headers("admin"))
+    assert exported.status_code == 200, exported.json
+    [merged] = exported.json["merged_records"]
+    assert merged["id"] == str(dup.id) and merged["merged_at"]
+    assert [e["action"] for e in merged["sections"]["consent_events"]] == ["withdraw"]
+    # The refusal it carried over is the survivor's own now.
+    assert [e["action"] for e in exported.json["sections"]["consent_events"]] == ["withdraw"]
