@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from server.changelog import bodies, history
 from server.changelog.models import PER_CUSTOMER, Change, ChangeCounter, StoreCustomer
 from server.core import bulk
+from server.core.errors import Unavailable
 from server.core.types import utcnow
 from server.customer_requests.models import CustomerRequest
+from server.customers.models import Customer
 from server.webhooks import outbox as webhooks
 
 PENDING = "blackbook.pending_changes"
@@ -143,6 +145,7 @@ def _write_log(session: Session) -> None:
     if not pending or session.in_nested_transaction():
         return  # a savepoint's release; the log is written once, at the real commit
     session.flush()
+    _refuse_captures_for_merged(session, pending)
     changes = _latest_per_record(_fan_out(session, pending))
     pending.clear()
     # Serialised before the counter's lock is taken: every other writer waits on that
@@ -157,6 +160,28 @@ def _write_log(session: Session) -> None:
     if not all(change.new for change in changes):
         _supersede(session, first=last - len(rows) + 1, last=last)
     webhooks.enqueue(session, rows)  # the outbox, in this same transaction
+
+
+CAPTURED = frozenset({"request", "note", "consent"})  # what a capture adds for a customer
+
+
+def _refuse_captures_for_merged(session: Session, pending: list[PendingChange]) -> None:
+    """A capture for a customer who was merged into another record while it was being
+    saved: it read the customer before the merge committed, and wrote after (its
+    foreign-key check waited for the merge's lock). Refused for now (503, retry): sent
+    again, it goes to the record standing for them (customers.surviving). One statement
+    after the writes, so it sees any merge they waited for; a capture that committed
+    first, the merge waited for, and moved (customers.merge)."""
+    ids = {c.customer_id for c in pending
+           if c.entity in CAPTURED and c.op != "delete" and c.customer_id is not None}
+    if ids and session.scalar(_ANY_MERGED, {"ids": list(ids)}) is not None:
+        raise Unavailable("This customer was merged into another record while this was "
+                          "being saved; send it again.")
+
+
+_ANY_MERGED = (sa.select(Customer.id)
+               .where(Customer.id.in_(sa.bindparam("ids", expanding=True)),
+                      Customer.merged_into_id.is_not(None)).limit(1))
 
 
 def _supersede(session: Session, first: int, last: int) -> None:

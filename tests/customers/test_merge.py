@@ -4,16 +4,21 @@ CRM feed, webhooks), and an offline tablet's later captures land on the survivor
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from server.consent import service as consent
+from server.core.errors import Unavailable
+from server.customer_requests import service as requests_service
 from server.customer_requests.models import CustomerRequest
+from server.customers import merge as merging
 from server.customers.models import Customer
 from server.extensions import db
 from server.webhooks.models import WebhookDelivery
+from tests.conftest import is_postgres
 from tests.factories import (
     make_customer,
     make_note,
@@ -240,3 +245,66 @@ def test_the_survivor_s_export_holds_what_the_merged_record_still_holds(client, 
     assert [e["action"] for e in merged["sections"]["consent_events"]] == ["withdraw"]
     # The refusal it carried over is the survivor's own now.
     assert [e["action"] for e in exported.json["sections"]["consent_events"]] == ["withdraw"]
+
+
+def test_a_capture_saved_across_a_merge_is_refused_for_a_retry(session, world, pair):
+    """Its device read the customer before the merge committed and wrote after (here the
+    merge's write stands in the same transaction): refused with 503, nothing saved; sent
+    again, it lands on the survivor."""
+    dup, survivor, _, _ = pair
+    data = {"customer_id": dup.id, "type": "hold", "description": "Coat until Saturday"}
+    request = requests_service.create(session, world.tablet_a.actor, dict(data))
+    session.execute(sa.update(Customer).where(Customer.id == dup.id)
+                    .values(merged_into_id=survivor.id))
+    with pytest.raises(Unavailable):
+        session.commit()
+    session.rollback()
+    assert session.get(CustomerRequest, request.id) is None
+    session.execute(sa.update(Customer).where(Customer.id == dup.id)
+                    .values(merged_into_id=survivor.id))  # the merge, committed
+    session.commit()
+    again = requests_service.create(session, world.tablet_a.actor, dict(data))
+    session.commit()
+    assert again.customer_id == survivor.id
+
+
+def test_a_push_racing_a_merge_ends_on_the_survivor(app, client, session, world, pair,
+                                                     monkeypatch, database_url):
+    """The merge has locked the duplicate and is working; a tablet pushes a request for the
+    duplicate meanwhile. On PostgreSQL the push read the duplicate before the merge
+    committed and its write waits for the merge's lock: it is refused for a retry (503),
+    and the retry lands on the survivor. However the two interleave, that is where the
+    request ends."""
+    dup, survivor, _, _ = pair
+    locked, release = threading.Event(), threading.Event()
+    fill = merging._fill
+
+    def slow_fill(*args):
+        locked.set()
+        release.wait(10)
+        fill(*args)
+
+    monkeypatch.setattr(merging, "_fill", slow_fill)
+    answers = []
+
+    def merge_in_its_own_session():
+        with app.app_context():
+            answers.append(merge(app.test_client(), world, dup.id, survivor.id).status_code)
+            db.session.remove()
+
+    merger = threading.Thread(target=merge_in_its_own_session)
+    merger.start()
+    assert locked.wait(10)
+    threading.Timer(0.5, release.set).start()
+    late = new_request(dup.id)
+    first = client.post("/api/v1/sync/push", headers=world.tablet_a.headers,
+                        json={"device_id": str(world.tablet_a.actor.device_id),
+                              "mutations": [late]})
+    merger.join(20)
+    assert answers == [200]
+    if is_postgres(database_url):
+        assert first.status_code == 503 and first.headers["Retry-After"] == "1"
+    if first.status_code == 503:
+        assert push(client, world.tablet_a, [late])[0]["status"] == "applied"
+    db.session.close()
+    assert session.get(CustomerRequest, uuid.UUID(late["id"])).customer_id == survivor.id
