@@ -99,9 +99,13 @@ class FeedPage:
         """The page's JSON in two pieces: the opening at once, so that an answer streamed
         from these sends its headers (the next page's Link) before the changes are
         written, then the rest."""
-        yield b'{"changes":['
-        yield (f'{",".join(self.items)}],"next_cursor":"{self.next_cursor}",'
-               f'"has_more":{"true" if self.has_more else "false"}}}').encode()
+        try:
+            yield b'{"changes":['
+            yield (f'{",".join(self.items)}],"next_cursor":"{self.next_cursor}",'
+                   f'"has_more":{"true" if self.has_more else "false"}}}').encode()
+        finally:  # a client gone after the headers: the log write still ends in time
+            if self.logged:
+                self.logged.exception()
 
     def to_json(self) -> str:
         return b"".join(self.chunks()).decode()
