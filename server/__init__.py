@@ -87,6 +87,7 @@ def _register_blueprints(app: Flask, api) -> None:
 def _register_commands(app: Flask) -> None:
     from server.changelog.cli import changes_cli
     from server.consent.cli import notices_cli
+    from server.customers.cli import customers_cli
     from server.dashboard.cli import users_cli
     from server.demo import demo_cli
     from server.notes.cli import notes_cli
@@ -95,5 +96,6 @@ def _register_commands(app: Flask) -> None:
     from server.webhooks.cli import webhooks_cli
 
     for group in (stores_cli, keys_cli, associates_cli, demo_cli, changes_cli,
-                  notices_cli, notes_cli, privacy_cli, webhooks_cli, users_cli):
+                  notices_cli, notes_cli, privacy_cli, webhooks_cli, users_cli,
+                  customers_cli):
         app.cli.add_command(group)

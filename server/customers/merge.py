@@ -3,7 +3,8 @@ stays: head office's work, in one transaction.
 
 - The duplicate's requests and notes move to the survivor and are sent again (their
   stores' tablets and the CRM see them under the survivor); its follow-ups and the
-  contacts made with it move too, so the contact policy counts them for the person.
+  contacts made with it move too, so the contact policy counts them for the person,
+  and so do the person's privacy requests (an access or erasure asked for stands).
   Every store that held the duplicate holds the survivor.
 - Consent: a refusal the duplicate stands on, for a purpose and channel the survivor
   has said nothing about since, is recorded for the survivor (its capture time and
@@ -41,6 +42,7 @@ from server.customers.models import Customer
 from server.notes.models import Note
 from server.privacy import access_log
 from server.privacy.erasure import clear, tablets_forget_consent
+from server.privacy.models import PrivacyRequest
 from server.sync import scope
 
 FILLED = ("family_name", "email", "phone", "postal_address", "preferences")
@@ -129,7 +131,7 @@ def _move(session: Session, duplicate: Customer, survivor: Customer, result: Mer
         for record in records:
             changelog.record(session, entity, record)
         setattr(result, f"{entity}s", len(records))
-    for model in (FollowUp, Contact):
+    for model in (FollowUp, Contact, PrivacyRequest):  # the person's, whichever record
         session.execute(sa.update(model).where(model.customer_id == duplicate.id)
                         .values(customer_id=survivor.id)
                         .execution_options(synchronize_session=False))

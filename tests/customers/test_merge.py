@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 from server.consent import service as consent
 from server.core.errors import Unavailable
@@ -17,9 +18,12 @@ from server.customer_requests.models import CustomerRequest
 from server.customers import merge as merging
 from server.customers.models import Customer
 from server.extensions import db
+from server.privacy import requests as privacy_requests
+from server.privacy.models import PrivacyRequest
 from server.webhooks.models import WebhookDelivery
 from tests.conftest import is_postgres
 from tests.factories import (
+    ADMIN,
     make_customer,
     make_note,
     make_notice,
@@ -308,3 +312,22 @@ def test_a_push_racing_a_merge_ends_on_the_survivor(app, client, session, world,
         assert push(client, world.tablet_a, [late])[0]["status"] == "applied"
     db.session.close()
     assert session.get(CustomerRequest, uuid.UUID(late["id"])).customer_id == survivor.id
+
+
+def test_the_cli_merges_and_says_why_it_will_not(app, session, world, pair):
+    dup, survivor, _, _ = pair
+    access = privacy_requests.receive(session, ADMIN, dup.id, "access")
+    session.commit()
+    refused = CliRunner().invoke(app.cli, ["customers", "merge", str(dup.id),
+                                           "--into", str(dup.id)])
+    assert refused.exit_code == 1 and "cannot be merged into themselves" in refused.output
+    done = CliRunner().invoke(app.cli, ["customers", "merge", str(dup.id),
+                                        "--into", str(survivor.id)])
+    assert done.exit_code == 0, done.output
+    assert "1 requests and 1 notes moved" in done.output and "phone" in done.output
+    again = CliRunner().invoke(app.cli, ["customers", "merge", str(dup.id),
+                                         "--into", str(survivor.id)])
+    assert again.exit_code == 0 and "already" in again.output
+    db.session.close()
+    # The person's access request stands, on the record that now stands for them.
+    assert session.get(PrivacyRequest, access.id).customer_id == survivor.id
