@@ -102,7 +102,9 @@ def surviving(session: Session, customer: Customer) -> Customer:
     """The record that stands for this customer: itself, or the one it was merged into.
     A request, note or consent event captured for a merged record (a tablet that was
     offline) is recorded for the person, on that record."""
-    while customer.merged_into_id is not None:  # merges re-point, so this is one step
+    for _ in range(8):  # merges re-point, so this is one step; never a loop
+        if customer.merged_into_id is None:
+            break
         customer = lookups.get(session, Customer, customer.merged_into_id)
     return customer
 

@@ -41,7 +41,9 @@ def hold(session: Session, actor: Actor, customer_ids: list[uuid.UUID]) -> int:
         raise Rejected(errors={"customer_ids": [f"No such customer: {', '.join(missing)}."]})
     for customer_id in customer_ids:
         customer = lookups.get(session, Customer, customer_id)
-        while customer.merged_into_id is not None:  # held as the record standing for them
+        for _ in range(8):  # held as the record standing for them (customers.surviving)
+            if customer.merged_into_id is None:
+                break
             customer = lookups.get(session, Customer, customer.merged_into_id)
         enter(session, actor.store_id, customer)
     return len(customer_ids)
