@@ -169,7 +169,7 @@ def _refuse_captures_for_merged(session: Session, pending: list[PendingChange]) 
     """A capture for a customer who was merged into another record while it was being
     saved: it read the customer before the merge committed, and wrote after (its
     foreign-key check waited for the merge's lock). Refused for now (503, retry): sent
-    again, it goes to the record standing for them (customers.surviving). One statement
+    again, it goes to the record standing for them (customers.standing). One statement
     after the writes, so it sees any merge they waited for; a capture that committed
     first, the merge waited for, and moved (customers.merge)."""
     ids = {c.customer_id for c in pending

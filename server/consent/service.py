@@ -17,6 +17,7 @@ from server.core.actor import Actor
 from server.core.errors import AlreadyExists, NotFound, Rejected
 from server.core.types import utcnow
 from server.customers import service as customers
+from server.customers import standing
 from server.customers.models import Customer
 from server.stores import permissions
 from server.stores.models import Store
@@ -120,7 +121,7 @@ def append(session: Session, actor: Actor, data: dict[str, Any]) -> ConsentEvent
     if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
     if customer.merged_into_id is not None:  # recorded for the record standing for them
-        customer = session.get(Customer, customers.surviving(session, customer).id,
+        customer = session.get(Customer, standing.surviving(session, customer).id,
                                with_for_update=True)
     now = utcnow()
     if data["action"] == "grant":

@@ -21,6 +21,7 @@ from server.core.versioning import check_version
 from server.customer_requests import lifecycle
 from server.customer_requests.models import CustomerRequest, StatusChange
 from server.customers import service as customers
+from server.customers import standing
 from server.customers.models import Customer
 from server.stores.models import Store
 from server.sync import scope
@@ -51,7 +52,7 @@ def _admit(session: Session, actor: Actor, data: dict[str, Any]) -> dict[str, An
     customer = lookups.get(session, Customer, data["customer_id"])
     if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
-    customer = customers.require_live(customers.surviving(session, customer))
+    customer = customers.require_live(standing.surviving(session, customer))
     return {**data, "customer_id": customer.id, "id": request_id, "store_id": store_id,
             "status": "open"}
 

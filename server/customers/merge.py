@@ -16,7 +16,7 @@ stays: head office's work, in one transaction.
   with a tombstone `reason: "merged"` naming `merged_into`: tablets, the CRM feed and
   webhooks (`customer.merged`) re-point. A tablet that was offline and pushes a
   request, note or consent event for it has it recorded for the survivor
-  (customers.surviving); an edit of it is refused (410 `customer_merged`).
+  (customers.standing); an edit of it is refused (410 `customer_merged`).
 """
 
 from __future__ import annotations

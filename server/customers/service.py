@@ -87,7 +87,7 @@ class CustomerMerged(Gone):
 def require_live(customer: Customer) -> Customer:
     """An erased customer takes nothing new: no edit, request, note or grant (410). Nor
     does a record merged into another (410 naming it): its captures go to that one
-    (`surviving`), an edit of it is refused."""
+    (customers.standing), an edit of it is refused."""
     if customer.erased_at is not None:
         raise CustomerErased("This customer's data was erased at their request; nothing "
                              "more is recorded about them.")
@@ -95,17 +95,6 @@ def require_live(customer: Customer) -> Customer:
         raise CustomerMerged(f"This record was merged into {customer.merged_into_id}, another "
                              "record of the same person; edit that one.",
                              merged_into=str(customer.merged_into_id))
-    return customer
-
-
-def surviving(session: Session, customer: Customer) -> Customer:
-    """The record that stands for this customer: itself, or the one it was merged into.
-    A request, note or consent event captured for a merged record (a tablet that was
-    offline) is recorded for the person, on that record."""
-    for _ in range(8):  # merges re-point, so this is one step; never a loop
-        if customer.merged_into_id is None:
-            break
-        customer = lookups.get(session, Customer, customer.merged_into_id)
     return customer
 
 

@@ -15,6 +15,7 @@ from server.core.errors import AlreadyExists, NotFound, Rejected
 from server.core.versioning import check_version
 from server.customer_requests.models import CustomerRequest
 from server.customers import service as customers
+from server.customers import standing
 from server.customers.models import Customer
 from server.notes import sensitive
 from server.notes.models import Note
@@ -79,7 +80,7 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Note:
     customer = lookups.get(session, Customer, data["customer_id"])
     if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
-    customer = customers.require_live(customers.surviving(session, customer))
+    customer = customers.require_live(standing.surviving(session, customer))
     data["customer_id"] = customer.id
     store_id = actor.store_id
     if data.get("request_id"):

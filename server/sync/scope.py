@@ -16,6 +16,7 @@ from server.consent.models import ConsentEvent
 from server.core import lookups
 from server.core.actor import Actor
 from server.core.errors import Rejected
+from server.customers import standing
 from server.customers.models import Customer
 
 
@@ -40,10 +41,6 @@ def hold(session: Session, actor: Actor, customer_ids: list[uuid.UUID]) -> int:
     if missing:
         raise Rejected(errors={"customer_ids": [f"No such customer: {', '.join(missing)}."]})
     for customer_id in customer_ids:
-        customer = lookups.get(session, Customer, customer_id)
-        for _ in range(8):  # held as the record standing for them (customers.surviving)
-            if customer.merged_into_id is None:
-                break
-            customer = lookups.get(session, Customer, customer.merged_into_id)
+        customer = standing.surviving(session, lookups.get(session, Customer, customer_id))
         enter(session, actor.store_id, customer)
     return len(customer_ids)

@@ -30,26 +30,13 @@ from tests.factories import (
     make_request,
     record_consent,
 )
+from tests.feed.test_feed import read_all
 from tests.sync.helpers import mutation, new_request, pull_all, push
-
-FEED = "/api/v1/feed"
 
 
 def merge(client, world, duplicate_id, into, scope="admin"):
     return client.post(f"/api/v1/customers/{duplicate_id}/merge", json={"into": str(into)},
                        headers=world.headers(scope))
-
-
-def feed_after(client, world, cursor):
-    changes = []
-    for _ in range(100):
-        response = client.get(FEED, query_string={"cursor": cursor} if cursor else {},
-                              headers=world.headers("crm"))
-        changes += response.json["changes"]
-        cursor = response.json["next_cursor"]
-        if not response.json["has_more"]:
-            return changes, cursor
-    raise AssertionError("the feed never ended")
 
 
 @pytest.fixture
@@ -66,7 +53,7 @@ def pair(session, world):
 
 def test_the_captures_move_and_every_copy_hears_of_it(client, session, world, pair):
     dup, survivor, request, note = pair
-    _, feed_cursor = feed_after(client, world, None)
+    _, feed_cursor = read_all(client, world)
     _, a_cursor = pull_all(client, world.tablet_a)
     response = merge(client, world, dup.id, survivor.id)
     assert response.status_code == 200, response.json
@@ -81,7 +68,7 @@ def test_the_captures_move_and_every_copy_hears_of_it(client, session, world, pa
     assert shell.phone is None and shell.email is None
     assert session.get(CustomerRequest, request.id).customer_id == survivor.id
     # The CRM: an explicit event naming the survivor, the request under the survivor.
-    changes, _ = feed_after(client, world, feed_cursor)
+    changes, _ = read_all(client, world, feed_cursor)
     assert {"entity": "customer", "id": str(dup.id), "op": "delete",
             "version": shell.version + 1, "reason": "merged",
             "merged_into": str(survivor.id)} in changes

@@ -21,8 +21,8 @@ from server.customer_requests.models import CustomerRequest
 from server.feed import contact
 from server.feed import service as feeding
 from tests.factories import make_customer, make_notice, make_request, record_consent
+from tests.feed.test_feed import read_all
 
-FEED = "/api/v1/feed"
 SLOT_CHANNELS = ("email", "sms", "post", "all")
 ACTIONS = ("grant", "grant", "grant", "withdraw", "deny")
 
@@ -86,19 +86,6 @@ def test_the_sql_names_the_channels_the_python_rule_does(session, world, events,
     assert sql_rule(session, customer.id, now) == python_rule(session, customer.id, now)
 
 
-def read_all(client, world):
-    changes, cursor = [], None
-    for _ in range(100):
-        query = {"limit": 500} | ({"cursor": cursor} if cursor else {})
-        response = client.get(FEED, query_string=query, headers=world.headers("crm"))
-        assert response.status_code == 200, response.get_data(as_text=True)
-        changes += response.json["changes"]
-        cursor = response.json["next_cursor"]
-        if not response.json["has_more"]:
-            return changes
-    raise AssertionError("the feed never ended")
-
-
 def contact_points(changes, customer):
     [record] = [c["record"] for c in changes if c["entity"] == "customer"
                 and c["id"] == str(customer.id)]
@@ -146,4 +133,4 @@ def test_the_feed_holds_contact_points_by_the_rule(client, session, world, monke
         record_consent(session, actor, ada, "marketing", "email", "withdraw")
     later = utcnow() + timedelta(days=days_later)
     monkeypatch.setattr(feeding, "utcnow", lambda: later)
-    assert contact_points(read_all(client, world), ada) == expected
+    assert contact_points(read_all(client, world)[0], ada) == expected
