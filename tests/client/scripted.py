@@ -94,10 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
                                   "json": json.loads(body) if body else None})
         step = scripted.next_step()
         if step[0] == "reset":
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
-            self.close_connection = True
-            self.connection.close()
+            self._reset()
             return
         if step[0] == "stall":
             time.sleep(step[1])
@@ -111,11 +108,14 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "cut":
             self.wfile.write(payload[:len(payload) // 2])
             self.wfile.flush()
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
-            self.close_connection = True
-            self.connection.close()
+            self._reset()
             return
         self.wfile.write(payload)
 
     do_POST = do_GET  # noqa: N815 (the name http.server calls)
+
+    def _reset(self) -> None:
+        """Close with RST (linger 0): the client sees its connection reset."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
