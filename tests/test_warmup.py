@@ -9,18 +9,26 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from server import create_app, gunicorn_conf
+from server.changelog import service as changelog
+from server.changelog.models import Change, ChangeCounter
 from server.extensions import db
 from server.ops import warmup
-from tests.factories import make_customer, make_request
+from server.webhooks import service as webhooks
+from tests.factories import ADMIN, make_customer, make_request
 
 
 def _counts(session) -> dict[str, int]:
-    return {table: session.scalar(sa.select(sa.func.count()).select_from(
-        db.metadata.tables[table])) for table in ("changes", "access_log", "api_keys")}
+    """Every table's row count, and where the change counter stands."""
+    counts = {table.name: session.scalar(sa.select(sa.func.count()).select_from(table))
+              for table in db.metadata.sorted_tables}
+    return counts | {"counter": session.scalar(sa.select(ChangeCounter.value))}
 
 
 def test_warming_opens_the_connections_and_writes_nothing(app, session, world):
     make_request(session, world.tablet_a.actor, make_customer(session, world.tablet_a.actor))
+    webhooks.create(session, ADMIN, {"url": "https://crm.example.com/hooks", "events": ["*"]},
+                    master_key="k" * 32, default_max_attempts=3)  # a rehearsal enqueues
+    session.commit()
     before = _counts(session)
     db.session.remove()
     db.engine.dispose()  # a fresh process: no connection yet
@@ -28,6 +36,23 @@ def test_warming_opens_the_connections_and_writes_nothing(app, session, world):
     with app.app_context():
         assert db.engine.pool.checkedin() >= 2
         assert _counts(db.session) == before
+
+
+def test_the_rehearsed_push_is_applied_and_logged_before_it_is_undone(app, world, monkeypatch):
+    """The rehearsal goes the whole way a push goes (else it warms nothing): every
+    mutation applied, its changes numbered under the counter's lock."""
+    seen = {}
+    original = changelog.write_pending
+
+    def watched(session):
+        original(session)
+        seen["changes"] = session.execute(sa.select(Change.entity, Change.seq)).all()
+
+    monkeypatch.setattr(changelog, "write_pending", watched)
+    warmup.warm(app)
+    entities = [entity for entity, _ in seen["changes"]]
+    assert entities.count("request") == warmup.REHEARSED_REQUESTS
+    assert "customer" in entities
 
 
 def test_a_worker_whose_warm_up_fails_still_starts(tmp_path, caplog):

@@ -140,6 +140,12 @@ _TAKE = (sa.update(ChangeCounter.__table__).where(_counter.id == 1)
          .returning(_counter.value))
 
 
+def write_pending(session: Session) -> None:
+    """Log what is pending now, as the commit would (server.ops.warmup rehearses a push
+    with it, then rolls back)."""
+    _write_log(session)
+
+
 def _write_log(session: Session) -> None:
     pending = session.info.get(PENDING)
     if not pending or session.in_nested_transaction():
