@@ -128,16 +128,36 @@ def _fan_out(session: Session, changes: list[PendingChange]) -> list[PendingChan
     return fanned
 
 
-def _take_numbers(session: Session, count: int) -> int:
-    """Reserve `count` positions; returns the last. Holds the counter lock until commit."""
-    return session.connection().execute(_TAKE, {"count": count}).scalar_one()
+def _take_numbers(session: Session, count: int, captured: set[uuid.UUID]) -> int:
+    """Reserve `count` positions; returns the last. Holds the counter lock until commit.
+
+    `captured`: the customers this transaction captures something for. If one of them
+    was merged into another record meanwhile, the commit is refused (503, retry): the
+    capture read the customer before the merge committed and wrote after (its
+    foreign-key check waited for the merge's lock). Sent again, it goes to the record
+    standing for them (customers.standing). Asked in the same statement, after the
+    writes, so it sees any merge they waited for; a capture that committed first, the
+    merge waited for, and moved (customers.merge)."""
+    connection = session.connection()
+    if not captured:
+        return connection.execute(_TAKE, {"count": count}).scalar_one()
+    last, merged = connection.execute(_TAKE_CHECKING, {"count": count,
+                                                       "ids": list(captured)}).one()
+    if merged is not None:
+        raise Unavailable("This customer was merged into another record while this was "
+                          "being saved; send it again.")
+    return last
 
 
-# Built once, run on the connection: every commit that logs a change runs it.
+# Built once, run on the connection: every commit that logs a change runs one of them.
 _counter = ChangeCounter.__table__.c
 _TAKE = (sa.update(ChangeCounter.__table__).where(_counter.id == 1)
          .values(value=_counter.value + sa.bindparam("count", type_=sa.BigInteger))
          .returning(_counter.value))
+_ANY_MERGED = (sa.select(Customer.id)
+               .where(Customer.id.in_(sa.bindparam("ids", expanding=True)),
+                      Customer.merged_into_id.is_not(None)).limit(1))
+_TAKE_CHECKING = _TAKE.returning(_ANY_MERGED.scalar_subquery())
 
 
 def write_pending(session: Session) -> None:
@@ -151,14 +171,14 @@ def _write_log(session: Session) -> None:
     if not pending or session.in_nested_transaction():
         return  # a savepoint's release; the log is written once, at the real commit
     session.flush()
-    _refuse_captures_for_merged(session, pending)
+    captured = _captured(pending)
     changes = _latest_per_record(_fan_out(session, pending))
     pending.clear()
     # Serialised before the counter's lock is taken: every other writer waits on that
     # lock until this transaction commits, and 500 bodies take ~50 ms to serialise.
     histories = _histories(session, changes)
     rows = [_row(c, histories) for c in changes]
-    last = _take_numbers(session, len(rows))
+    last = _take_numbers(session, len(rows), captured)
     now = utcnow()
     for i, row in enumerate(rows):
         row["seq"], row["committed_at"] = last - len(rows) + i + 1, now
@@ -171,23 +191,10 @@ def _write_log(session: Session) -> None:
 CAPTURED = frozenset({"request", "note", "consent"})  # what a capture adds for a customer
 
 
-def _refuse_captures_for_merged(session: Session, pending: list[PendingChange]) -> None:
-    """A capture for a customer who was merged into another record while it was being
-    saved: it read the customer before the merge committed, and wrote after (its
-    foreign-key check waited for the merge's lock). Refused for now (503, retry): sent
-    again, it goes to the record standing for them (customers.standing). One statement
-    after the writes, so it sees any merge they waited for; a capture that committed
-    first, the merge waited for, and moved (customers.merge)."""
-    ids = {c.customer_id for c in pending
-           if c.entity in CAPTURED and c.op != "delete" and c.customer_id is not None}
-    if ids and session.scalar(_ANY_MERGED, {"ids": list(ids)}) is not None:
-        raise Unavailable("This customer was merged into another record while this was "
-                          "being saved; send it again.")
-
-
-_ANY_MERGED = (sa.select(Customer.id)
-               .where(Customer.id.in_(sa.bindparam("ids", expanding=True)),
-                      Customer.merged_into_id.is_not(None)).limit(1))
+def _captured(pending: list[PendingChange]) -> set[uuid.UUID]:
+    """The customers these changes capture something for (see `_take_numbers`)."""
+    return {c.customer_id for c in pending
+            if c.entity in CAPTURED and c.op != "delete" and c.customer_id is not None}
 
 
 def _supersede(session: Session, first: int, last: int) -> None:
