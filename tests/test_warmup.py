@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from types import SimpleNamespace
 
+import pytest
 import sqlalchemy as sa
 
 from server import create_app, gunicorn_conf
@@ -14,6 +16,7 @@ from server.changelog.models import Change, ChangeCounter
 from server.extensions import db
 from server.ops import warmup
 from server.webhooks import service as webhooks
+from tests.conftest import is_postgres
 from tests.factories import ADMIN, make_customer, make_request
 
 
@@ -71,3 +74,28 @@ def test_a_worker_keeps_what_it_loaded_out_of_the_collectors_walks(tmp_path):
         assert gc.get_freeze_count() > 10_000  # the app, its schemas, SQLAlchemy's metadata
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.postgres_only
+def test_a_rehearsal_that_would_wait_for_the_change_counter_gives_up(app, session, world,
+                                                                     monkeypatch, database_url):
+    """A commit logging a large change holds the counter's lock: the worker starts cold
+    (post_worker_init logs why) instead of waiting for it."""
+    if not is_postgres(database_url):
+        pytest.skip("SQLite has no lock timeout: its busy timeout bounds the wait")
+    make_customer(session, world.tablet_a.actor)
+    session.commit()
+    monkeypatch.setattr(warmup, "REHEARSAL_LOCK_WAIT", "300ms")
+    with db.engine.connect() as holder:
+        # Should the rehearsal wait after all, the lock goes in 10 s and this test fails.
+        holder.execute(sa.text("SET LOCAL idle_in_transaction_session_timeout = '10s'"))
+        holder.execute(sa.update(ChangeCounter).values(value=ChangeCounter.value))
+        before = _counts(session)
+        session.commit()
+        started = time.monotonic()
+        with pytest.raises(sa.exc.OperationalError, match="lock"):
+            warmup.warm(app)
+        assert time.monotonic() - started < 5
+        holder.rollback()
+    with app.app_context():
+        assert _counts(db.session) == before
