@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from client import crm
 from client.transport import Transport
 from server.sync.cursors import Cursor
+from tests.benchmarks.alone import alone
 from tests.benchmarks.sync_bench import REPO, free_port, load_text, wait_up
 
 # Per block of 10 customers: 10 customers × 2 rows, 10 requests, 1 consent × 2 rows.
@@ -228,6 +229,11 @@ def main() -> None:
                         help="keep the log an earlier run filled (--changes is ignored)")
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
+    with alone(url):
+        run(args, url)
+
+
+def run(args: argparse.Namespace, url: str) -> None:
     started = time.perf_counter()
     token = crm_key(url) if args.reuse else prepare(url, args.changes)
     last = head(url)

@@ -28,6 +28,8 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
+from tests.benchmarks.alone import alone
+
 REPO = Path(__file__).resolve().parents[2]
 KINTO = {"ingest": "~115 records/s", "pull": "~30,000 records/s",
          "latency": "p99 ~90 ms, 4-10% failed"}
@@ -238,7 +240,8 @@ def main() -> None:
     if not url.startswith("postgresql"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be emptied).")
     load_before = os.getloadavg()
-    runs = [one_run(url, args.workers, args.only) for _ in range(args.runs)]
+    with alone(url):
+        runs = [one_run(url, args.workers, args.only) for _ in range(args.runs)]
     med = statistics.median
     if args.only == "pull":
         print(f"\n{load_text(load_before)}; median of {args.runs} runs\n"
