@@ -161,12 +161,8 @@ _TAKE_CHECKING = _TAKE.returning(_ANY_MERGED.scalar_subquery())
 
 
 def write_pending(session: Session) -> None:
-    """Log what is pending now, as the commit would (server.ops.warmup rehearses a push
-    with it, then rolls back)."""
-    _write_log(session)
-
-
-def _write_log(session: Session) -> None:
+    """Log what is pending: the commit hook (`install`). Called directly, it logs now,
+    as the commit would (server.ops.warmup rehearses a push with it, then rolls back)."""
     pending = session.info.get(PENDING)
     if not pending or session.in_nested_transaction():
         return  # a savepoint's release; the log is written once, at the real commit
@@ -249,6 +245,6 @@ def _forget_on_end(session: Session, transaction) -> None:
 
 def install(session_class: Any) -> None:
     """Hook the log into every commit of sessions of this class (idempotent)."""
-    if not event.contains(session_class, "before_commit", _write_log):
-        event.listen(session_class, "before_commit", _write_log)
+    if not event.contains(session_class, "before_commit", write_pending):
+        event.listen(session_class, "before_commit", write_pending)
         event.listen(session_class, "after_transaction_end", _forget_on_end)

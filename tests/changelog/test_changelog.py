@@ -81,7 +81,7 @@ def test_concurrent_writers_number_changes_in_commit_order(app, world):
             customers.create(db.session, actor, {"given_name": name})
             if hold:
                 # Take the number, then stall before COMMIT; the other writer must wait.
-                changelog._write_log(db.session())
+                changelog.write_pending(db.session())
                 first_has_number.set()
                 threading.Event().wait(0.5)
             db.session.commit()
