@@ -1,6 +1,8 @@
 """Migrations: upgrade works on an empty database, one head, and the models match."""
 
+import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -72,3 +74,52 @@ def test_an_entry_naming_several_customers_becomes_one_each_on_downgrade(empty_d
     expected = {(p, "crm feed") for p in people} | {(people[0], "customer")}
     assert len(rows) == 4
     assert {(uuid.UUID(str(c)), w) for c, w in rows} == expected
+
+
+def test_the_opening_step_moves_onto_the_request_and_back(empty_database_url):
+    """0019: a request's stored opening step becomes its key_id (the rest the request
+    holds already) and is read from the request; later steps stay rows. Down: the row again."""
+    from server.changelog import history
+    from server.customer_requests.models import CustomerRequest, StatusChange
+    from server.customers.models import Customer
+    from server.stores.models import Store
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    key, store, customer, request = (uuid.uuid4() for _ in range(4))
+    opened = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0018")
+        with db.engine.begin() as connection:
+            connection.execute(sa.insert(Store.__table__), {
+                "id": store, "code": "S1", "name": "One", "country": "GB",
+                "timezone": "Europe/London"})
+            connection.execute(sa.insert(Customer.__table__), {
+                "id": customer, "given_name": "Ada", "name_key": "ada"})
+            connection.execute(sa.insert(CustomerRequest.__table__), {
+                "id": request, "customer_id": customer, "store_id": store, "type": "hold",
+                "status": "ready", "sku": "S-1", "captured_by": "A-1", "created_at": opened})
+            connection.execute(sa.insert(StatusChange.__table__), [
+                {"request_id": request, "from_status": None, "to_status": "open",
+                 "changed_by": "A-1", "key_id": key, "changed_at": opened},
+                {"request_id": request, "from_status": "open", "to_status": "ready",
+                 "changed_by": "A-2", "key_id": key, "changed_at": opened + timedelta(hours=1)}])
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as connection:
+            moved = connection.execute(sa.select(CustomerRequest.key_id)).scalar_one()
+            kept = connection.execute(sa.select(StatusChange.to_status)).scalars().all()
+        texts = history.of_requests(db.session, [str(request)])
+        db.session.remove()
+        downgrade(directory=MIGRATIONS, revision="0018")
+        with db.engine.connect() as connection:
+            back = connection.execute(sa.text(
+                "SELECT from_status, to_status, changed_by, key_id FROM request_status_changes "
+                "ORDER BY changed_at")).all()
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
+    assert moved == key
+    assert kept == ["ready"]
+    assert [(s["from_status"], s["to_status"], s["changed_by"])
+            for s in json.loads(texts[str(request)])] == [(None, "open", "A-1"),
+                                                          ("open", "ready", "A-2")]
+    assert [(f, t, b, uuid.UUID(str(k))) for f, t, b, k in back] == [
+        (None, "open", "A-1", key), ("open", "ready", "A-2", key)]

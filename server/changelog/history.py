@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.core.uuid_text import among_ids, uuid_text
-from server.customer_requests.models import StatusChange
+from server.customer_requests.models import CustomerRequest as R
+from server.customer_requests.models import StatusChange as S
 
 
 def text(steps: Iterable[Any]) -> str:
@@ -34,17 +35,23 @@ def text(steps: Iterable[Any]) -> str:
 
 def of_requests(session: Session, request_ids: Iterable[str]) -> dict[str, str]:
     """The histories of these requests (ids as text; see core.uuid_text), read from the
-    database: for requests whose steps the session does not hold."""
+    database: for requests whose steps the session does not hold. The opening step comes
+    from the request's own row (customer_requests.models.opening_step), first."""
     ids = list(request_ids)
     if not ids:
         return {}
-    query = (sa.select(uuid_text(StatusChange.request_id), StatusChange.from_status,
-                       StatusChange.to_status, StatusChange.reason, StatusChange.changed_by,
-                       StatusChange.changed_at)
-             .where(among_ids(session, StatusChange.request_id, ids))
-             .order_by(StatusChange.changed_at, StatusChange.id))
+    opened = (sa.select(uuid_text(R.id).label("request_id"), sa.literal(0).label("later"),
+                        sa.null().label("from_status"), sa.literal("open").label("to_status"),
+                        sa.null().label("reason"), R.captured_by.label("changed_by"),
+                        R.created_at.label("changed_at"), sa.null().label("step_id"))
+              .where(among_ids(session, R.id, ids)))
+    later = (sa.select(uuid_text(S.request_id), sa.literal(1), S.from_status, S.to_status,
+                       S.reason, S.changed_by, S.changed_at, S.id)
+             .where(among_ids(session, S.request_id, ids)))
+    both = sa.union_all(opened, later).subquery()
+    query = sa.select(both).order_by(both.c.later, both.c.changed_at, both.c.step_id)
     found: dict[str, list[str]] = defaultdict(list)
-    for request_id, *step in session.connection().execute(query).all():
+    for request_id, _, *step, _ in session.connection().execute(query).all():
         found[request_id].append(_step(*step))
     return {request_id: "[" + ",".join(steps) + "]" for request_id, steps in found.items()}
 

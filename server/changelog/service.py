@@ -220,7 +220,7 @@ def _histories(session: Session, changes: list[PendingChange]) -> dict[str, str]
         record, key = change.record, str(change.record.id)
         if change.history is not None:
             found[key] = change.history
-        elif isinstance(record, CustomerRequest) and "history" not in sa.inspect(record).unloaded:
+        elif isinstance(record, CustomerRequest) and "steps" not in sa.inspect(record).unloaded:
             found[key] = history.text(record.history)
         else:
             unread.append(key)

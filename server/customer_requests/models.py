@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -41,6 +43,7 @@ class CustomerRequest(db.Model):
     due_date: Mapped[date | None] = mapped_column(sa.Date)
     notify_channels: Mapped[list] = mapped_column(sa.JSON, default=list)
     captured_by: Mapped[str | None] = mapped_column(sa.String(32))
+    key_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)  # the key that captured it
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -49,14 +52,41 @@ class CustomerRequest(db.Model):
     # The version at which each field last changed: sync's per-field conflict check.
     field_versions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
-    history: Mapped[list[StatusChange]] = relationship(
+    # The steps after the opening one. A request opens when it is captured: that step is
+    # read from the request itself (`history`), not written as a row of its own, which
+    # was one table's write of four on the capture path.
+    steps: Mapped[list[StatusChange]] = relationship(
         order_by="StatusChange.changed_at", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def history(self) -> list[Any]:
+        """Every step, oldest first: the opening one, then the stored ones."""
+        return [opening_step(self), *self.steps]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of a request's lifecycle that is not a row: its opening."""
+
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    changed_by: str | None
+    key_id: uuid.UUID | None
+    changed_at: datetime
+    id: None = None
+
+
+def opening_step(request: Any) -> Step:
+    """How `request` (a CustomerRequest, or anything with its columns) opened: captured,
+    by its `captured_by`, with its key, when the server created it."""
+    return Step(None, "open", None, request.captured_by, request.key_id, request.created_at)
+
 
 class StatusChange(db.Model):
-    """One step of a request's lifecycle, kept for head office and the CRM."""
+    """A step of a request's lifecycle after its opening, kept for head office and the CRM."""
 
     __tablename__ = "request_status_changes"
 

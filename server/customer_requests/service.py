@@ -16,10 +16,10 @@ from server.contact import followups
 from server.core import bulk, lookups, paging, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Conflict, Forbidden, NotFound, Rejected
-from server.core.types import ordered_id, utcnow
+from server.core.types import utcnow
 from server.core.versioning import check_version
 from server.customer_requests import lifecycle
-from server.customer_requests.models import CustomerRequest, StatusChange
+from server.customer_requests.models import CustomerRequest, StatusChange, opening_step
 from server.customers import service as customers
 from server.customers import standing
 from server.customers.models import Customer
@@ -27,7 +27,6 @@ from server.stores.models import Store
 from server.sync import scope
 
 _REQUESTS = CustomerRequest.__table__
-_STEPS = StatusChange.__table__
 
 
 def _store_for_new_request(session: Session, actor: Actor, store_id: uuid.UUID | None):
@@ -54,54 +53,51 @@ def _admit(session: Session, actor: Actor, data: dict[str, Any]) -> dict[str, An
         raise Rejected(errors={"customer_id": ["No such customer."]})
     customer = customers.require_live(standing.surviving(session, customer))
     return {**data, "customer_id": customer.id, "id": request_id, "store_id": store_id,
-            "status": "open"}
+            "status": "open", "key_id": actor.key_id}
 
 
 def create(session: Session, actor: Actor, data: dict[str, Any]) -> CustomerRequest:
     """Capture a request; it starts open, in the capturing device's store."""
     values = _admit(session, actor, data)
-    record = CustomerRequest(**values)
-    record.history.append(_step(actor, None, "open", None, values.get("captured_by")))
+    # Its steps start empty (the opening one is read from the request: models.history),
+    # and its time is set now, so the change log can write that step before the flush.
+    record = CustomerRequest(**values, steps=[], created_at=utcnow())
     lookups.add(session, record)
     _captured(session, record)
     return record
 
 
-def _captured(session: Session, record: Any, body: dict[str, Any] | None = None,
-              steps: list[dict[str, Any]] | None = None) -> None:
+def _captured(session: Session, record: Any, body: dict[str, Any] | None = None) -> None:
     """What follows a new request, however it was written: its change-log entry (`body`
-    and `steps` given when it is a row), and its customer entering the store's scope."""
-    changelog.record(session, "request", record, body=body,
-                     history=None if steps is None else history.text(steps), new=True)
+    given when it is a row), and its customer entering the store's scope."""
+    changelog.record(session, "request", record, body=body, new=True,
+                     history=None if body is None else history.text([opening_step(record)]))
     scope.enter(session, record.store_id, lookups.get(session, Customer, record.customer_id))
 
 
 class Captures:
     """New requests captured together, for sync's bulk path: `add` is `create` (the same
-    checks, log entry and scope) with the request and its first step kept as rows, and
-    `insert` writes the rows added so far in one go, without the ORM. Call `insert`
-    before anything reads those requests, and before the transaction commits."""
+    checks, log entry and scope) with the request kept as a row, and `insert` writes the
+    rows added so far in one go, without the ORM. Call `insert` before anything reads
+    those requests, and before the transaction commits."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
-        self.steps: list[dict[str, Any]] = []
 
     def add(self, session: Session, actor: Actor, data: dict[str, Any]) -> SimpleNamespace:
         """Capture a request; it starts open, in the capturing device's store."""
         row = bulk.complete(_REQUESTS, _admit(session, actor, data))
-        step = _step_values(actor, None, "open", None, row["captured_by"])
         self.requests.append(row)
-        self.steps.append(bulk.complete(_STEPS, step | {"request_id": row["id"]}))
         record = SimpleNamespace(**row)
-        _captured(session, record, body=bodies.of_row("request", row), steps=self.steps[-1:])
+        _captured(session, record, body=bodies.of_row("request", row))
         return record
 
     def insert(self, session: Session, *more: tuple[Any, list[dict[str, Any]]]) -> None:
         """Write the rows added so far, and `more` (table, rows) after them in one go."""
         if self.requests:
             session.flush()  # what they refer to (a customer captured just before)
-            bulk.insert_all(session, [(_REQUESTS, self.requests), (_STEPS, self.steps), *more])
-            self.requests, self.steps = [], []
+            bulk.insert_all(session, [(_REQUESTS, self.requests), *more])
+            self.requests = []
 
 
 def get(session: Session, actor: Actor, request_id: uuid.UUID) -> CustomerRequest:
@@ -151,25 +147,16 @@ def find(session: Session, actor: Actor, args: dict[str, Any], limit: int,
     return paging.page(rows, limit, lambda r: [r.created_at.isoformat(), str(r.id)])
 
 
-def _step_values(actor: Actor, before: str | None, after: str, reason: str | None,
-                 changed_by: str | None) -> dict[str, Any]:
-    # The id is set here, not by the column default at flush: with every key known, a
-    # push's history rows go in as one pipelined executemany instead of a multi-row
-    # INSERT ... RETURNING that psycopg must parse (~8% of a 500-mutation push).
-    # Time-ordered, as the column's default (core.types.ordered_id).
-    return {"id": ordered_id(), "from_status": before, "to_status": after, "reason": reason,
-            "changed_by": changed_by, "key_id": actor.key_id}
-
-
 def _step(actor: Actor, before: str | None, after: str, reason: str | None,
           changed_by: str | None) -> StatusChange:
-    return StatusChange(**_step_values(actor, before, after, reason, changed_by))
+    return StatusChange(from_status=before, to_status=after, reason=reason,
+                        changed_by=changed_by, key_id=actor.key_id)
 
 
 def _apply_status(record: CustomerRequest, actor: Actor, target: str, reason: str | None,
                   changed_by: str | None) -> None:
     lifecycle.check(record.status, target, reason)
-    record.history.append(_step(actor, record.status, target, reason, changed_by))
+    record.steps.append(_step(actor, record.status, target, reason, changed_by))
     versioning.assign(record, {"status": target, "status_reason": reason})
     record.closed_at = utcnow() if target in lifecycle.CLOSED else None
 

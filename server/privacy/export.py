@@ -71,6 +71,7 @@ def export(session: Session, actor: Actor, customer_id: uuid.UUID) -> dict[str, 
         raise NotFound("No such customer.")
     request_ids = [r["id"] for r in _rows(session, customer.id, [])["requests"]]
     sections = _rows(session, customer.id, [uuid.UUID(i) for i in request_ids])
+    sections["request_history"] = _with_openings(sections)
     summary = consent.summary(session, actor, customer.id)
     shown = {e["notice_version_id"] for e in sections["consent_events"]} - {None}
     notices = session.scalars(sa.select(Notice).where(
@@ -90,6 +91,16 @@ def export(session: Session, actor: Actor, customer_id: uuid.UUID) -> dict[str, 
             "erased": customer.erased_at is not None,
             "purposes": dict(purposes.PURPOSES),
             "sections": sections, "merged_records": _merged_into(session, customer.id)}
+
+
+def _with_openings(sections: dict[str, list]) -> list[dict[str, Any]]:
+    """The requests' histories whole: each request's opening step is read from the
+    request (customer_requests.models.opening_step), not stored as a step of its own."""
+    openings = [{"id": None, "request_id": r["id"], "from_status": None, "to_status": "open",
+                 "reason": None, "changed_by": r["captured_by"], "changed_at": r["created_at"]}
+                for r in sections["requests"]]
+    # Stable: a request's opening stays before any step at the same instant.
+    return sorted(openings + sections["request_history"], key=lambda s: s["changed_at"])
 
 
 def _merged_into(session: Session, customer_id: uuid.UUID) -> list[dict[str, Any]]:

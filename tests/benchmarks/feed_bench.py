@@ -111,9 +111,6 @@ def _multiply(connection, blocks: int) -> None:
                r.description, r.size, r.colour, r.quantity, r.notify_channels, now(), now(),
                1, r.field_versions
            FROM gen g, (SELECT * FROM requests LIMIT 1) r""",
-        """INSERT INTO request_status_changes (id, request_id, from_status, to_status,
-               changed_at)
-           SELECT gen_random_uuid(), g.request_id, NULL, 'open', now() FROM gen g""",
         """INSERT INTO consent_events (id, customer_id, ordinal, purpose, channel, action,
                notice_version_id, method, store_id, captured_by, received_at, version)
            SELECT g.event_id, g.customer_id, 1, e.purpose, e.channel, e.action,
