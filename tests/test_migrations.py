@@ -85,7 +85,7 @@ def test_the_opening_step_moves_onto_the_request_and_back(empty_database_url):
     from server.stores.models import Store
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
-    key, store, customer, request = (uuid.uuid4() for _ in range(4))
+    key, store, customer, request, twice, other_key = (uuid.uuid4() for _ in range(6))
     opened = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision="0018")
@@ -98,6 +98,15 @@ def test_the_opening_step_moves_onto_the_request_and_back(empty_database_url):
             connection.execute(sa.insert(CustomerRequest.__table__), {
                 "id": request, "customer_id": customer, "store_id": store, "type": "hold",
                 "status": "ready", "sku": "S-1", "captured_by": "A-1", "created_at": opened})
+            # Opened twice (never written so, but a migration must not fail on it).
+            connection.execute(sa.insert(CustomerRequest.__table__), {
+                "id": twice, "customer_id": customer, "store_id": store, "type": "hold",
+                "status": "open", "sku": "S-2", "captured_by": "A-1", "created_at": opened})
+            connection.execute(sa.insert(StatusChange.__table__), [
+                {"request_id": twice, "from_status": None, "to_status": "open",
+                 "key_id": other_key, "changed_at": opened + timedelta(minutes=1)},
+                {"request_id": twice, "from_status": None, "to_status": "open",
+                 "key_id": key, "changed_at": opened}])
             connection.execute(sa.insert(StatusChange.__table__), [
                 {"request_id": request, "from_status": None, "to_status": "open",
                  "changed_by": "A-1", "key_id": key, "changed_at": opened},
@@ -105,18 +114,20 @@ def test_the_opening_step_moves_onto_the_request_and_back(empty_database_url):
                  "changed_by": "A-2", "key_id": key, "changed_at": opened + timedelta(hours=1)}])
         upgrade(directory=MIGRATIONS)
         with db.engine.connect() as connection:
-            moved = connection.execute(sa.select(CustomerRequest.key_id)).scalar_one()
+            moved = dict(connection.execute(sa.select(CustomerRequest.id,
+                                                      CustomerRequest.key_id)).all())
             kept = connection.execute(sa.select(StatusChange.to_status)).scalars().all()
         texts = history.of_requests(db.session, [str(request)])
         db.session.remove()
         downgrade(directory=MIGRATIONS, revision="0018")
         with db.engine.connect() as connection:
-            back = connection.execute(sa.text(
-                "SELECT from_status, to_status, changed_by, key_id FROM request_status_changes "
-                "ORDER BY changed_at")).all()
+            back = connection.execute(
+                sa.select(StatusChange.from_status, StatusChange.to_status,
+                          StatusChange.changed_by, StatusChange.key_id)
+                .where(StatusChange.request_id == request).order_by(StatusChange.changed_at)).all()
         upgrade(directory=MIGRATIONS)
         db.engine.dispose()
-    assert moved == key
+    assert moved == {request: key, twice: key}  # the earliest opening's key
     assert kept == ["ready"]
     assert [(s["from_status"], s["to_status"], s["changed_by"])
             for s in json.loads(texts[str(request)])] == [(None, "open", "A-1"),

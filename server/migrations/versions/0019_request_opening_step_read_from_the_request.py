@@ -24,7 +24,8 @@ def upgrade():
     with op.batch_alter_table('requests', schema=None) as batch_op:
         batch_op.add_column(sa.Column('key_id', sa.Uuid(), nullable=True))
     op.execute("UPDATE requests SET key_id = (SELECT s.key_id FROM request_status_changes s "
-               "WHERE s.request_id = requests.id AND s.from_status IS NULL) "
+               "WHERE s.request_id = requests.id AND s.from_status IS NULL "
+               "ORDER BY s.changed_at LIMIT 1) "
                "WHERE EXISTS (SELECT 1 FROM request_status_changes s "
                "WHERE s.request_id = requests.id AND s.from_status IS NULL "
                "AND s.key_id IS NOT NULL)")
