@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from server.core.actor import Actor
 from server.core.errors import NotFound
 from server.core.types import utcnow
 from server.core.uuid_text import list_holds
+from server.customer_requests.models import opening_step
 from server.customers.models import Customer
 from server.extensions import db
 from server.privacy.datamap import HELD
@@ -96,11 +98,18 @@ def export(session: Session, actor: Actor, customer_id: uuid.UUID) -> dict[str, 
 def _with_openings(sections: dict[str, list]) -> list[dict[str, Any]]:
     """The requests' histories whole: each request's opening step is read from the
     request (customer_requests.models.opening_step), not stored as a step of its own."""
-    openings = [{"id": None, "request_id": r["id"], "from_status": None, "to_status": "open",
-                 "reason": None, "changed_by": r["captured_by"], "changed_at": r["created_at"]}
-                for r in sections["requests"]]
+    openings = [_opening(request) for request in sections["requests"]]
     # Stable: a request's opening stays before any step at the same instant.
     return sorted(openings + sections["request_history"], key=lambda s: s["changed_at"])
+
+
+def _opening(request: dict[str, Any]) -> dict[str, Any]:
+    """A request's opening step as a row of the history section (the export's request
+    rows leave the key out, as its history rows do)."""
+    step = opening_step(SimpleNamespace(**request, key_id=None))
+    return {"id": None, "request_id": request["id"]} | {
+        name: getattr(step, name) for name in ("from_status", "to_status", "reason",
+                                               "changed_by", "changed_at")}
 
 
 def _merged_into(session: Session, customer_id: uuid.UUID) -> list[dict[str, Any]]:
