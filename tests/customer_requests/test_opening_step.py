@@ -75,3 +75,17 @@ def test_later_steps_follow_the_opening_in_order(client, world, session, custome
     for text in (logged, read):
         assert [(h["from_status"], h["to_status"], h["changed_by"])
                 for h in json.loads(text)] == expected
+
+
+def test_the_capturing_key_is_the_callers_never_the_bodys(client, world, session, customer):
+    """`key_id` is the authenticated key's: sent in a body it is an unknown field, named."""
+    other = str(uuid.uuid4())
+    [result] = push(client, world.tablet_a, [new_request(customer.id, key_id=other)])
+    assert result["status"] == "rejected"
+    assert result["errors"] == {"key_id": ["Unknown field."]}
+    response = client.post(URL, json={"customer_id": str(customer.id), "type": "hold",
+                                      "sku": "CT-1", "key_id": other},
+                           headers=world.tablet_a.headers)
+    assert response.status_code == 422
+    assert response.json["errors"] == {"json": {"key_id": ["Unknown field."]}}
+    assert session.scalar(sa.select(sa.func.count()).select_from(CustomerRequest)) == 0
