@@ -43,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         database.configure(db.engine)
     changelog.install(FlaskSqlSession)
-    search.install()  # the requests' trigram index, for databases made from the models
+    search.install()  # the search text's trigram index, for databases made from the models
     access_log.install()  # the access log's index of several customers (PostgreSQL)
     migrate.init_app(app, db, directory=MIGRATIONS)
     api = make_api(app)
@@ -88,7 +88,7 @@ def _register_commands(app: Flask) -> None:
     from server.changelog.cli import changes_cli
     from server.consent.cli import notices_cli
     from server.customers.cli import customers_cli
-    from server.dashboard.cli import users_cli
+    from server.dashboard.cli import search_cli, users_cli
     from server.demo import demo_cli
     from server.notes.cli import notes_cli
     from server.privacy.cli import privacy_cli
@@ -97,5 +97,5 @@ def _register_commands(app: Flask) -> None:
 
     for group in (stores_cli, keys_cli, associates_cli, demo_cli, changes_cli,
                   notices_cli, notes_cli, privacy_cli, webhooks_cli, users_cli,
-                  customers_cli):
+                  customers_cli, search_cli):
         app.cli.add_command(group)

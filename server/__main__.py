@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 from server import create_app
+from server.dashboard import search_index
 from server.demo import demo_dashboard_login, demo_tablet_key, seed
 from server.extensions import db
 
@@ -44,6 +45,7 @@ Demo tablet key (store LDN-01), shown once:
 Try:
   curl -H "Authorization: Bearer {token}" {base}/api/v1/requests
 """, flush=True)
+    search_index.keep_up_for(app)
     app.run(host=host, port=port, threaded=True)
 
 

@@ -19,6 +19,13 @@ BLACKBOOK_SENSITIVE_LEXICON  a JSON lexicon extending (or, with "replace": true,
                      server/notes/sensitive.py. Default: none.
 BLACKBOOK_CHARTS_CACHE_SECONDS  how long each worker keeps the dashboard's drawn charts
                      (aggregates only). Default: 300; 0 recounts on every view.
+BLACKBOOK_SEARCH_INDEX_SECONDS  how often each web process looks whether the requests'
+                     search index needs a pass (dashboard.search_index): when the
+                     captures have paused this long. Default: 1; 0 runs none (then run
+                     `flask search catch-up` from a timer: a search stays complete, it
+                     only slows as the unindexed tail grows).
+BLACKBOOK_SEARCH_INDEX_LONGEST_SECONDS  a pass runs anyway once the oldest unindexed
+                     change is this old (captures that never pause). Default: 60
 BLACKBOOK_SECURE_COOKIES  1: the dashboard's session cookie is sent over HTTPS only
                      (production behind TLS). Default: 0, so the embedded default
                      works on http://127.0.0.1.
@@ -79,6 +86,9 @@ def from_environment() -> dict:
         "WEBHOOK_BACKOFF_SECONDS": float(os.environ.get("BLACKBOOK_WEBHOOK_BACKOFF", 60)),
         "SESSION_COOKIE_SECURE": os.environ.get("BLACKBOOK_SECURE_COOKIES", "0") == "1",
         "CHARTS_CACHE_SECONDS": float(os.environ.get("BLACKBOOK_CHARTS_CACHE_SECONDS", 300)),
+        "SEARCH_INDEX_SECONDS": float(os.environ.get("BLACKBOOK_SEARCH_INDEX_SECONDS", 1)),
+        "SEARCH_INDEX_LONGEST_SECONDS": float(
+            os.environ.get("BLACKBOOK_SEARCH_INDEX_LONGEST_SECONDS", 60)),
     }
 
 

@@ -4,7 +4,10 @@ Each worker warms up (server.ops.warmup) after loading the app and before it tak
 first request, so no request waits for a worker's connections or first compilations.
 Warming is a courtesy: if it fails (the database not up yet), the worker serves anyway.
 
-Then the objects the worker holds for its lifetime (the app, its schemas, SQLAlchemy's
+Each worker then keeps the requests' search index up to date in a thread of its own
+(dashboard.search_index: one pass at a time across the workers).
+
+Before that, the objects the worker holds for its lifetime (the app, its schemas, SQLAlchemy's
 metadata and caches: ~155,000) are moved out of the garbage collector's sight
 (gc.freeze). Otherwise a full collection walks them all, 65-110 ms on this machine,
 whenever a request has made enough long-lived objects: twice in every 20 pushes of 500
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import gc
 
+from server.dashboard import search_index
 from server.ops import warmup
 
 
@@ -25,3 +29,4 @@ def post_worker_init(worker) -> None:
         worker.log.warning("warm-up skipped: %s", type(error).__name__)
     gc.collect()  # nothing left over to freeze
     gc.freeze()
+    search_index.keep_up_for(worker.wsgi)

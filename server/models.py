@@ -5,7 +5,7 @@ from server.consent.models import ConsentEvent, ConsentState, Notice
 from server.contact.models import Contact, FollowUp, Suppression
 from server.customer_requests.models import CustomerRequest, StatusChange
 from server.customers.models import Customer
-from server.dashboard.models import User
+from server.dashboard.models import RequestSearch, SearchPosition, User
 from server.notes.models import Note
 from server.privacy.models import AccessEntry, ErasurePropagation, PrivacyRequest
 from server.stores.models import ApiKey, Associate, Device, Store
@@ -15,5 +15,6 @@ from server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubsc
 __all__ = ["AccessEntry", "ApiKey", "AppliedMutation", "Associate", "Change", "ChangeCounter",
            "ChangeRetention", "ConsentEvent", "ConsentState", "Contact", "Customer",
            "CustomerRequest", "Device", "ErasurePropagation", "FollowUp", "Note", "Notice",
-           "PrivacyRequest", "StatusChange", "Store", "StoreCustomer", "Suppression",
-           "User", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription"]
+           "PrivacyRequest", "RequestSearch", "SearchPosition", "StatusChange", "Store",
+           "StoreCustomer", "Suppression", "User", "WebhookAttempt", "WebhookDelivery",
+           "WebhookSubscription"]

@@ -134,3 +134,50 @@ def test_the_opening_step_moves_onto_the_request_and_back(empty_database_url):
                                                           ("open", "ready", "A-2")]
     assert [(f, t, b, uuid.UUID(str(k))) for f, t, b, k in back] == [
         (None, "open", "A-1", key), ("open", "ready", "A-2", key)]
+
+
+def test_the_search_text_moves_beside_the_requests_and_back(empty_database_url):
+    """0020: every request's search text is written into request_search, the position at
+    the change log's end, and a search finds the request there; down: the old index."""
+    from server.changelog.models import Change
+    from server.customer_requests.models import CustomerRequest
+    from server.customers.models import Customer
+    from server.dashboard import listing, search
+    from server.dashboard.models import RequestSearch
+    from server.stores.models import Store
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    store, customer, request = (uuid.uuid4() for _ in range(3))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0019")
+        with db.engine.begin() as connection:
+            connection.execute(sa.insert(Store.__table__), {
+                "id": store, "code": "S1", "name": "One", "country": "GB",
+                "timezone": "Europe/London"})
+            connection.execute(sa.insert(Customer.__table__), {
+                "id": customer, "given_name": "Ada", "name_key": "ada"})
+            connection.execute(sa.insert(CustomerRequest.__table__), {
+                "id": request, "customer_id": customer, "store_id": store, "type": "hold",
+                "status": "open", "sku": "CT-22", "category": "Coats",
+                "description": "Wool Overcoat", "captured_by": "A-1",
+                "created_at": datetime(2026, 11, 2, 9, 30, tzinfo=UTC)})
+            connection.execute(sa.insert(Change.__table__), {
+                "seq": 41, "entity": "request", "record_id": request, "op": "upsert",
+                "version": 1, "store_id": store, "customer_id": customer})
+        upgrade(directory=MIGRATIONS)
+        texts = db.session.execute(sa.select(RequestSearch.request_id, RequestSearch.text)).all()
+        at = search.position(db.session)
+        rows, _ = listing.page(db.session, None, {"q": "overcoat"})
+        db.session.remove()
+        postgres = db.engine.dialect.name == "postgresql"
+        downgrade(directory=MIGRATIONS, revision="0019")
+        with db.engine.connect() as connection:
+            indexes = {i["name"] for i in sa.inspect(connection).get_indexes("requests")}
+            tables = set(sa.inspect(connection).get_table_names())
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
+    assert texts == [(request, "ct-22 coats wool overcoat")]
+    assert at == 41  # nothing left for a pass: the fill read the requests after it
+    assert [row.id for row in rows] == [request]
+    assert "request_search" not in tables and "search_position" not in tables
+    assert ("ix_requests_search" in indexes) is postgres

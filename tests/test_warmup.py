@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from server import create_app, gunicorn_conf
 from server.changelog import service as changelog
 from server.changelog.models import Change, ChangeCounter
+from server.dashboard import search_index
 from server.extensions import db
 from server.ops import warmup
 from server.webhooks import service as webhooks
@@ -59,7 +61,8 @@ def test_the_rehearsed_push_is_applied_and_logged_before_it_is_undone(app, world
 
 
 def test_a_worker_whose_warm_up_fails_still_starts(tmp_path, caplog):
-    broken = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/db.sqlite3"})
+    broken = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/db.sqlite3",
+                         "SEARCH_INDEX_SECONDS": 0})
     worker = SimpleNamespace(wsgi=broken, log=logging.getLogger("test.worker"))
     with caplog.at_level(logging.WARNING, logger="test.worker"):
         gunicorn_conf.post_worker_init(worker)
@@ -68,12 +71,20 @@ def test_a_worker_whose_warm_up_fails_still_starts(tmp_path, caplog):
 
 def test_a_worker_keeps_what_it_loaded_out_of_the_collectors_walks(tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db.sqlite3"})
-    worker = SimpleNamespace(wsgi=app, log=logging.getLogger("test.worker"))
+    with app.app_context():
+        db.create_all()
+    worker, keepers = SimpleNamespace(wsgi=app, log=logging.getLogger("test.worker")), []
     try:
         gunicorn_conf.post_worker_init(worker)
         assert gc.get_freeze_count() > 10_000  # the app, its schemas, SQLAlchemy's metadata
+        # and it keeps the search index up to date, in a thread of its own
+        keepers = [t for t in threading.enumerate() if isinstance(t, search_index.Keeper)]
+        assert [k.engine.url.database for k in keepers] == [f"{tmp_path}/db.sqlite3"]
     finally:
         gc.unfreeze()
+        for keeper in keepers:
+            keeper.stop()
+            keeper.join(10)
 
 
 @pytest.mark.postgres_only

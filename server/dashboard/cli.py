@@ -7,11 +7,12 @@ import click
 from flask.cli import with_appcontext
 
 from server.core.errors import BlackbookError
-from server.dashboard import users
+from server.dashboard import search_index, users
 from server.dashboard.models import ROLES, User
 from server.extensions import db
 
 users_cli = click.Group("users", help="Create and manage dashboard users.")
+search_cli = click.Group("search", help="The requests' search index.")
 
 
 def _run(action):
@@ -69,3 +70,21 @@ def list_users():
     for user in db.session.scalars(db.select(User).order_by(User.email)):
         state = "disabled" if user.disabled_at else "active"
         click.echo(f"{user.email}\t{user.role}\t{state}\t{user.display_name}")
+
+
+@search_cli.command("catch-up")
+@with_appcontext
+def catch_up():
+    """Index every request changed since the last pass (the web processes do it every
+    BLACKBOOK_SEARCH_INDEX_SECONDS; this is for when they are told not to)."""
+    read = 0
+    while (done := search_index.catch_up(db.session, wait=True)) == search_index.PASS:
+        read += done
+    click.echo(f"search index up to date ({read + done} change-log entries read)")
+
+
+@search_cli.command("rebuild")
+@with_appcontext
+def rebuild():
+    """Write every request's search text again (after a restore or a bulk load)."""
+    click.echo(f"search index rebuilt: {search_index.rebuild(db.session)} requests")

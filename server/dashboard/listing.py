@@ -64,10 +64,6 @@ def _age(args: dict[str, Any], now: datetime) -> list[sa.ColumnElement]:
     return clauses
 
 
-def _text(q: str | None) -> list[sa.ColumnElement]:
-    return [search.matches(q)] if q else []
-
-
 def _stores(stores: list[uuid.UUID] | None, args: dict[str, Any]) -> list[sa.ColumnElement]:
     clauses = [] if stores is None else [R.store_id.in_(stores)]
     # Store ids looked up first (an InitPlan), so the requests' own indexes serve the rest.
@@ -82,10 +78,9 @@ def _stores(stores: list[uuid.UUID] | None, args: dict[str, Any]) -> list[sa.Col
 
 def filters(stores: list[uuid.UUID] | None, args: dict[str, Any], now: datetime,
             todays: dict[str, date]) -> list[sa.ColumnElement]:
-    """`stores` is what the user may see (None: every store); `args` the list filters;
-    `todays` each time zone's date now."""
-    clauses = _stores(stores, args) + _due(args.get("due"), todays)
-    clauses += _age(args, now) + _text(args.get("q"))
+    """`stores` is what the user may see (None: every store); `args` the list filters
+    but the text (dashboard.search); `todays` each time zone's date now."""
+    clauses = _stores(stores, args) + _due(args.get("due"), todays) + _age(args, now)
     if args.get("type"):
         clauses.append(R.type.in_(args["type"]))
     if args.get("status"):
@@ -95,43 +90,60 @@ def filters(stores: list[uuid.UUID] | None, args: dict[str, Any], now: datetime,
     return clauses
 
 
-def _base(session: Session, stores, args, now) -> sa.Select:
+def _parts(session: Session, stores, args, now) -> list[sa.Select]:
+    """The list's query, as the parts a text search makes of it (one without text)."""
     todays = local_todays(session, now) if args.get("due") else {}
-    return sa.select(*COLUMNS).join(Store, Store.id == R.store_id).where(
+    query = sa.select(*COLUMNS).join(Store, Store.id == R.store_id).where(
         *filters(stores, args, now, todays))
+    return search.parts(session, query, args.get("q"))
+
+
+def _first(session: Session, parts: list[sa.Select], where: list[sa.ColumnElement],
+           order: list[tuple[str, bool]], limit: int) -> list:
+    """The first `limit` rows, in `order` ((column, descending) pairs), of the parts
+    narrowed by `where`: each part ordered and limited on its own, then merged."""
+    def ordered(columns):
+        return [columns[name].desc() if descending else columns[name]
+                for name, descending in order]
+
+    queries = [part.where(*where).order_by(*ordered(R.__table__.c)).limit(limit)
+               for part in parts]
+    if len(queries) == 1:
+        return session.execute(queries[0]).all()
+    merged = sa.union_all(*(sa.select(query.subquery()) for query in queries)).subquery()
+    return session.execute(sa.select(merged).order_by(*ordered(merged.c)).limit(limit)).all()
 
 
 def _maybe_date(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _by_created(query: sa.Select, descending: bool, after: str | None,
+def _by_created(parts: list[sa.Select], descending: bool, after: str | None,
                 limit: int, session: Session) -> tuple[list, str | None]:
     key = sa.tuple_(R.created_at, R.id)
     last = paging.decode(after, (paging.aware_time, uuid.UUID))
-    if last is not None:
-        query = query.where(key < tuple(last) if descending else key > tuple(last))
-    order = (R.created_at.desc(), R.id.desc()) if descending else (R.created_at, R.id)
-    rows = session.execute(query.order_by(*order).limit(limit + 1)).all()
+    where = [] if last is None else [key < tuple(last) if descending else key > tuple(last)]
+    rows = _first(session, parts, where, [("created_at", descending), ("id", descending)],
+                  limit + 1)
     return paging.page(rows, limit, lambda r: [r.created_at.isoformat(), str(r.id)])
 
 
-def _by_due(query: sa.Select, after: str | None, limit: int,
+def _by_due(parts: list[sa.Select], after: str | None, limit: int,
             session: Session) -> tuple[list, str | None]:
     """Due date first, soonest first; requests with no due date after all the others."""
     phase, due, last_id = paging.decode(after, (str, _maybe_date, uuid.UUID)) or ("d", None, None)
     rows = []
     if phase == "d":
-        dated = query.where(R.due_date.is_not(None))
+        dated = [R.due_date.is_not(None)]
         if last_id is not None:
-            dated = dated.where(sa.tuple_(R.due_date, R.id) > (due, last_id))
-        rows = session.execute(dated.order_by(R.due_date, R.id).limit(limit + 1)).all()
+            dated.append(sa.tuple_(R.due_date, R.id) > (due, last_id))
+        rows = _first(session, parts, dated, [("due_date", False), ("id", False)], limit + 1)
         last_id = None
     if len(rows) <= limit:
-        undated = query.where(R.due_date.is_(None))
+        undated = [R.due_date.is_(None)]
         if last_id is not None:
-            undated = undated.where(R.id > last_id)
-        rows += session.execute(undated.order_by(R.id).limit(limit + 1 - len(rows))).all()
+            undated.append(R.id > last_id)
+        rows += _first(session, parts, undated, [("id", False)], limit + 1 - len(rows))
     return paging.page(rows, limit, lambda r: ["d" if r.due_date else "n",
                                                r.due_date.isoformat() if r.due_date else "",
                                                str(r.id)])
@@ -140,10 +152,10 @@ def _by_due(query: sa.Select, after: str | None, limit: int,
 def page(session: Session, stores: list[uuid.UUID] | None, args: dict[str, Any],
          limit: int = PAGE, now: datetime | None = None) -> tuple[list, str | None]:
     """One page of rows and the token of the next page (None on the last)."""
-    query = _base(session, stores, args, now or utcnow())
+    parts = _parts(session, stores, args, now or utcnow())
     if args.get("sort") == "due":
-        return _by_due(query, args.get("after"), limit, session)
-    return _by_created(query, args.get("sort", "newest") != "oldest", args.get("after"),
+        return _by_due(parts, args.get("after"), limit, session)
+    return _by_created(parts, args.get("sort", "newest") != "oldest", args.get("after"),
                        limit, session)
 
 

@@ -35,3 +35,27 @@ class User(db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RequestSearch(db.Model):
+    """The text each request is found by (dashboard.search.text_of), with its trigram
+    index (PostgreSQL): kept beside the requests, off the capture path, by
+    dashboard.search_index."""
+
+    __tablename__ = "request_search"
+
+    # No foreign key: checking it locks each request a pass reads, on the pages the
+    # captures are being written to. Requests are never deleted (erasure and retention
+    # clear their text), and a search reads requests, so a row here finds nothing alone.
+    request_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+
+
+class SearchPosition(db.Model):
+    """How far in the change log request_search is up to date (one row)."""
+
+    __tablename__ = "search_position"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,39 +1,76 @@
 """Text search over what a request asked for: one lowercase text of its SKU, category
 and description, matched with LIKE '%…%'.
 
-On PostgreSQL a trigram index (pg_trgm, GIN) serves that match, so a search that finds
-nothing in a million requests is an index probe, not a full scan. The index is created
-by migration 0014 and, for databases made from the models (tests), after the table
-(core.pg_indexes).
+The text is kept beside the requests, in request_search, with a trigram index (pg_trgm,
+GIN) on PostgreSQL, so a search that finds nothing in a million requests is an index
+probe, not a full scan. A capture does not write it: a GIN index updated by every
+capture, from every worker at once, cost a quarter of a sync push's time. The
+requests changed since the last indexing pass (dashboard.search_index keeps it
+seconds behind) are matched on their own text instead, so a search always sees every
+request as it is now:
+
+- the indexed part: requests whose indexed text matches and that have not changed
+  since (no change-log entry after the index's position);
+- the tail: requests changed after that position, matched on their current text.
+
+`parts` returns both, each to be filtered, ordered and limited on its own and merged
+(dashboard.listing): each then keeps its own plan (the trigram index for a rare word,
+the newest-first walk for a common one).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+from server.changelog.models import Change
 from server.core import pg_indexes
 from server.customer_requests.models import CustomerRequest as R
+from server.dashboard.models import RequestSearch, SearchPosition
 
-INDEX = "ix_requests_search"
+INDEX = "ix_request_search_text"
 EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
-CREATE = (f"CREATE INDEX IF NOT EXISTS {INDEX} ON requests USING gin "
-          "((lower(COALESCE(sku, '') || ' ' || COALESCE(category, '') || ' ' || "
-          "COALESCE(description, ''))) gin_trgm_ops)")
+CREATE = f"CREATE INDEX IF NOT EXISTS {INDEX} ON request_search USING gin (text gin_trgm_ops)"
 
 
 def text_of() -> sa.ColumnElement:
-    """The indexed expression, spelt with literals (a bound '' would not match it)."""
+    """A request's searchable text."""
     blank, space = sa.literal_column("''"), sa.literal_column("' '")
     joined = sa.func.coalesce(R.sku, blank).op("||")(space)
     joined = joined.op("||")(sa.func.coalesce(R.category, blank)).op("||")(space)
     return sa.func.lower(joined.op("||")(sa.func.coalesce(R.description, blank)))
 
 
-def matches(text: str) -> sa.ColumnElement:
+def _like(column: sa.ColumnElement, text: str) -> sa.ColumnElement:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return text_of().like(f"%{escaped}%", escape="\\")
+    return column.like(f"%{escaped}%", escape="\\")
+
+
+def position(session: Session) -> int:
+    """The change log's position the index is up to date with (0: nothing indexed)."""
+    return session.scalar(sa.select(SearchPosition.seq).where(SearchPosition.id == 1)) or 0
+
+
+def changed_after(seq: int) -> sa.Select:
+    """The requests with a change-log entry after `seq`: not yet (re)indexed."""
+    return sa.select(Change.record_id).where(Change.entity == "request", Change.seq > seq)
+
+
+def parts(session: Session, query: sa.Select, text: str | None) -> list[sa.Select]:
+    """`query` (a select over requests) narrowed to the requests whose text holds
+    `text`: as two queries whose results do not overlap (see the module's docstring),
+    or `query` alone when there is no text."""
+    if not text:
+        return [query]
+    seq = position(session)
+    later = sa.exists().where(Change.entity == "request", Change.record_id == R.id,
+                              Change.seq > seq)
+    indexed = sa.exists().where(RequestSearch.request_id == R.id,
+                                _like(RequestSearch.text, text))
+    return [query.where(indexed, ~later),
+            query.where(R.id.in_(changed_after(seq)), _like(text_of(), text))]
 
 
 def install() -> None:
     """Databases made from the models get the index too (PostgreSQL only)."""
-    pg_indexes.install(R.__table__, INDEX, EXTENSION, CREATE)
+    pg_indexes.install(RequestSearch.__table__, INDEX, EXTENSION, CREATE)

@@ -48,6 +48,10 @@ PERSONAL: dict[tuple[str, str], Personal] = {
     ("changes", "history"): Personal(C, "copy", "customer_id", "delete_row",
                                      why="a request's status history as it was at a change "
                                          "(reasons, who moved it); goes with the change"),
+    ("request_search", "text"): Personal(C, "copy", "request_id", "delete_row",
+                                         why="a request's text for search (its description "
+                                             "among it); dropped with the request's free "
+                                             "text, then written again from what is left"),
     ("suppressions", "digest"): Personal(C, "contact", None, "keep",
                                          why="a SHA-256 digest kept so an erased person is "
                                              "never contacted again"),
@@ -92,6 +96,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
                  "key_id", "captured_at", "created_at", "updated_at", "closed_at", "version",
                  "field_versions"},
     "store_customers": {"store_id", "customer_id", "since"},
+    "request_search": {"request_id"},
+    "search_position": {"id", "seq", "indexed_at"},
     "notes": {"id", "customer_id", "request_id", "store_id", "sensitive", "captured_at",
               "created_at", "updated_at", "version", "field_versions"},
     "request_status_changes": {"id", "request_id", "from_status", "to_status", "reason",
@@ -156,6 +162,7 @@ NOT_EXPORTED = {
     "changes": "copies of the records above, as they were at each change",
     "consent_state": "derived from the consent events (the export shows the state too)",
     "store_customers": "which stores' tablets hold the customer: shown as 'stores'",
+    "request_search": "each request's text for search: a copy of the requests section's",
 }
 
 

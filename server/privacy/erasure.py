@@ -35,6 +35,7 @@ from server.core.errors import NotFound
 from server.core.types import utcnow
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
+from server.dashboard import search_index
 from server.extensions import db
 from server.notes.models import Note
 from server.privacy import access_log, datamap, propagation
@@ -73,6 +74,7 @@ def erase(session: Session, actor: Actor, customer_id: uuid.UUID) -> Erasure:
         CustomerRequest.customer_id == customer.id)))
     for request in requests:
         clear(request)
+    search_index.forget(session, [request.id for request in requests])
     result.requests_anonymised = len(requests)
     session.execute(sa.update(FollowUp).where(
         FollowUp.customer_id == customer.id, FollowUp.status.in_(("pending", "claimed")))

@@ -9,6 +9,10 @@ The database is emptied and rebuilt. Measures (median of --runs):
   pull     10,000 changes read in pages of 1,000 by a fresh device (after one
            untimed pull, so the workers are warm)
   latency  8 clients each pushing 20-mutation batches for 10 s: p50/p95/p99, errors
+  indexed  seconds until the requests' search index has read the whole change log, after
+           the ingest and after the latency run: its passes wait for the captures to
+           pause (dashboard.search_index); --sustained runs them every second during
+           the captures too, as under captures that never pause
 """
 
 from __future__ import annotations
@@ -215,20 +219,42 @@ def _bodies(device_id: str, customer_id: str, batch: int, count: int) -> list[by
                                   for _ in range(batch)]) for _ in range(count)]
 
 
-def one_run(url: str, workers: int, only: str | None = None) -> dict:
+def caught_up(url: str, limit: float = 60.0) -> float:
+    """Seconds until the search index has read the whole change log (its passes wait
+    for the captures to pause: dashboard.search_index)."""
+    engine, started = sa.create_engine(url), time.perf_counter()
+    try:
+        with engine.connect() as connection:
+            while time.perf_counter() - started < limit:
+                behind = connection.execute(sa.text(
+                    "SELECT COALESCE((SELECT MAX(seq) FROM changes), 0) > "
+                    "COALESCE((SELECT seq FROM search_position), 0)")).scalar_one()
+                connection.rollback()
+                if not behind:
+                    return time.perf_counter() - started
+                time.sleep(0.05)
+        raise BenchError(f"the search index did not catch up in {limit:.0f} s")
+    finally:
+        engine.dispose()
+
+
+def one_run(url: str, workers: int, only: str | None = None,
+            sustained: bool = False) -> dict:
     token, device_id, customer_id = prepare(url)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf",
          "--workers", str(workers), "--no-control-socket",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "server:create_app()"],
-        cwd=REPO, env=os.environ | {"DATABASE_URL": url, "BLACKBOOK_LOG_LEVEL": "WARNING"})
+        cwd=REPO, env=os.environ | {"DATABASE_URL": url, "BLACKBOOK_LOG_LEVEL": "WARNING"}
+        | ({"BLACKBOOK_SEARCH_INDEX_LONGEST_SECONDS": "0"} if sustained else {}))
     base = f"http://127.0.0.1:{port}"
     try:
         wait_up(base)
         client = Client(base, token, device_id)
         client.push([mutation("customer", {"given_name": "Bench"}) | {"id": customer_id}])
         result = {"ingest": ingest(client, customer_id)}
+        result["indexed"] = caught_up(url)  # before the bare insert: an idle server
         engine = sa.create_engine(url)
         with engine.connect() as connection:
             store_id = connection.execute(sa.text("SELECT id FROM stores")).scalar_one()
@@ -238,6 +264,7 @@ def one_run(url: str, workers: int, only: str | None = None) -> dict:
         result["pull"] = pull(Client(base, token, device_id), 10_000)
         if only != "pull":
             result["latency"] = latency(base, token, device_id, customer_id)
+            result["indexed_after"] = caught_up(url)
         return result
     finally:
         server.terminate()
@@ -271,13 +298,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--only", choices=["pull"],
                         help="measure only this (the pushes that fill the log still run)")
+    parser.add_argument("--sustained", action="store_true",
+                        help="the search index's passes run every second during the "
+                             "captures, as under captures that never pause")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be emptied).")
     load_before = os.getloadavg()
     with alone(url):
-        runs = [one_run(url, args.workers, args.only) for _ in range(args.runs)]
+        runs = [one_run(url, args.workers, args.only, args.sustained)
+                for _ in range(args.runs)]
     med = statistics.median
     if args.only == "pull":
         print(f"\n{load_text(load_before)}; median of {args.runs} runs\n"
@@ -303,6 +334,11 @@ def main() -> None:
     print(f"| latency, 8 clients × 20-mutation pushes, 10 s | p50 {p50:.0f} ms, p95 {p95:.0f} "
           f"ms, p99 {p99:.0f} ms; {errors} errors in {batches} pushes | p99 ≤ 100 ms, 0 errors "
           f"| {KINTO['latency']} |")
+    when = ("every second, during the captures too (--sustained)" if args.sustained
+            else "when the captures pause (the default)")
+    print(f"\nsearch index passes {when}: caught up {med(r['indexed'] for r in runs):.1f} s "
+          f"after the ingest, {med(r['indexed_after'] for r in runs):.1f} s after the "
+          f"latency run (medians)")
 
 
 if __name__ == "__main__":

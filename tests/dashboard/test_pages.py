@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from server.contact.models import FollowUp
 from server.customer_requests import service as customer_requests
+from server.dashboard import search_index
 from server.privacy.models import AccessEntry
 from tests.dashboard.conftest import csrf_of
 from tests.factories import ADMIN, make_customer, make_note, make_request
@@ -101,10 +102,13 @@ def test_bad_filters_say_which_field_and_never_fail(signed_in, shop, query, fiel
     assert f"<strong>{field}</strong>" in html
 
 
-def test_pages_follow_in_order_with_no_row_twice(signed_in, session, world, shop):
+@pytest.mark.parametrize("indexed", [0, 70, 5000])  # change-log entries the search index read
+def test_pages_follow_in_order_with_no_row_twice(signed_in, session, world, shop, indexed):
     for n in range(120):
         make_request(session, world.tablet_a.actor, shop["ada"], sku=f"P-{n:03d}",
                      due_date=date.today() + timedelta(days=n % 7) if n % 3 else None)
+    if indexed:  # 70: the oldest indexed, the rest matched on their own text
+        search_index.catch_up(session, most=indexed)
     client = signed_in("viewer")
     for sort in ("newest", "oldest", "due"):
         seen, url = [], f"/dashboard/requests?sort={sort}&q=P-"

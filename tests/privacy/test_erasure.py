@@ -9,6 +9,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from server.dashboard import search_index
+from server.dashboard.models import RequestSearch
 from server.privacy import erasure
 from server.webhooks import service as webhooks
 from server.webhooks.models import WebhookDelivery
@@ -50,6 +52,8 @@ def captured(client, session, world):
         assert any(c["entity"] == "customer" and c["id"] == customer_id for c in changes)
     feed = client.get("/api/v1/feed", headers=world.headers("crm")).json
     assert any(c["id"] == customer_id for c in feed["changes"])
+    search_index.catch_up(session)  # the dashboard's search holds a copy of the request
+    assert ASK.lower() in session.get(RequestSearch, uuid.UUID(request["id"])).text
     return {"id": customer_id, "request": request["id"], "notes": [note["id"], other["id"]],
             "notice": notice, "cursors": cursors, "feed": feed["next_cursor"]}
 

@@ -10,6 +10,8 @@ from server.core.types import utcnow
 from server.customer_requests import service as requests
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
+from server.dashboard import search_index
+from server.dashboard.models import RequestSearch
 from server.notes.models import Note
 from server.privacy import retention
 from tests.factories import make_customer, make_note, make_request
@@ -43,6 +45,7 @@ def test_each_rule_once_and_nothing_else(client, session, world):
     fresh = make_request(session, tablet, active, due_date=date.today() + timedelta(days=3))
     recent_note = make_note(session, tablet, active, body="Recent note")
     _, cursor = pull_all(client, world.tablet_a)
+    search_index.catch_up(session)  # the search holds a copy of each request's text
 
     for model, record_id, columns in (
             (CustomerRequest, closed.id, {"closed_at": LONG_AGO, "updated_at": LONG_AGO}),
@@ -70,6 +73,13 @@ def test_each_rule_once_and_nothing_else(client, session, world):
     assert session.get(CustomerRequest, fresh.id).status == "open"
     assert session.get(CustomerRequest, closed.id).description is None
     assert session.get(CustomerRequest, closed.id).sku == closed.sku  # demand stays
+    # The search's copies of the cleared texts went with them, and come back cleared.
+    assert session.get(RequestSearch, closed.id) is None
+    assert session.get(RequestSearch, gone_request.id) is None
+    assert session.get(RequestSearch, fresh.id) is not None  # the rest stays
+    search_index.catch_up(session)
+    assert session.get(RequestSearch, closed.id).text == closed.sku.lower() + "  "
+    assert "gone" not in session.get(RequestSearch, gone_request.id).text
     assert session.get(Note, old_note.id) is None
     assert session.get(Note, recent_note.id) is not None
     assert session.get(Customer, gone.id).erased_at is not None
