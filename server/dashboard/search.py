@@ -21,6 +21,7 @@ the newest-first walk for a common one).
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from server.changelog.models import Change
@@ -51,9 +52,18 @@ def position(session: Session) -> int:
     return session.scalar(sa.select(SearchPosition.seq).where(SearchPosition.id == 1)) or 0
 
 
-def changed_after(seq: int) -> sa.Select:
-    """The requests with a change-log entry after `seq`: not yet (re)indexed."""
-    return sa.select(Change.record_id).where(Change.entity == "request", Change.seq > seq)
+def _in_tail(session: Session, seq: int) -> sa.ColumnElement:
+    """The request has a change-log entry after `seq`: it is not yet (re)indexed.
+
+    On PostgreSQL the tail's ids are gathered into an array first (an InitPlan) and the
+    requests found by their primary key from it, whatever the planner guesses of the
+    text's match (the requests hold no statistics of their text): left to its guesses,
+    it once scanned all the requests for a common word, 0.5-0.7 s on a million."""
+    later = sa.select(Change.record_id).where(Change.entity == "request", Change.seq > seq)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = later.with_only_columns(sa.func.array_agg(Change.record_id)).scalar_subquery()
+        return R.id == sa.any_(sa.cast(ids, postgresql.ARRAY(sa.Uuid)))
+    return R.id.in_(later)
 
 
 def parts(session: Session, query: sa.Select, text: str | None) -> list[sa.Select]:
@@ -68,7 +78,7 @@ def parts(session: Session, query: sa.Select, text: str | None) -> list[sa.Selec
     indexed = sa.exists().where(RequestSearch.request_id == R.id,
                                 _like(RequestSearch.text, text))
     return [query.where(indexed, ~later),
-            query.where(R.id.in_(changed_after(seq)), _like(text_of(), text))]
+            query.where(_in_tail(session, seq), _like(text_of(), text))]
 
 
 def install() -> None:

@@ -104,6 +104,9 @@ def rebuild(session: Session) -> int:
     count = session.scalar(sa.select(sa.func.count()).select_from(RequestSearch))
     position.indexed_at = utcnow()
     session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("ANALYZE request_search"))  # its plans need its statistics
+        session.commit()
     return count
 
 

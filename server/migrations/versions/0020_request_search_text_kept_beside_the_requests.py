@@ -46,6 +46,7 @@ def upgrade():
         op.execute("CREATE INDEX ix_request_search_text ON request_search "
                    "USING gin (text gin_trgm_ops)")
         op.execute("DROP INDEX IF EXISTS ix_requests_search")
+        op.execute("ANALYZE request_search")
 
 
 def downgrade():
