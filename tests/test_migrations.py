@@ -76,13 +76,22 @@ def test_an_entry_naming_several_customers_becomes_one_each_on_downgrade(empty_d
     assert {(uuid.UUID(str(c)), w) for c, w in rows} == expected
 
 
+def _store_and_customer(connection, store: uuid.UUID, customer: uuid.UUID) -> None:
+    """A store and a customer, as rows (the models of any revision since 0018 hold them)."""
+    from server.customers.models import Customer
+    from server.stores.models import Store
+
+    connection.execute(sa.insert(Store.__table__), {
+        "id": store, "code": "S1", "name": "One", "country": "GB", "timezone": "Europe/London"})
+    connection.execute(sa.insert(Customer.__table__), {
+        "id": customer, "given_name": "Ada", "name_key": "ada"})
+
+
 def test_the_opening_step_moves_onto_the_request_and_back(empty_database_url):
     """0019: a request's stored opening step becomes its key_id (the rest the request
     holds already) and is read from the request; later steps stay rows. Down: the row again."""
     from server.changelog import history
     from server.customer_requests.models import CustomerRequest, StatusChange
-    from server.customers.models import Customer
-    from server.stores.models import Store
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
     key, store, customer, request, twice, other_key = (uuid.uuid4() for _ in range(6))
@@ -90,11 +99,7 @@ def test_the_opening_step_moves_onto_the_request_and_back(empty_database_url):
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision="0018")
         with db.engine.begin() as connection:
-            connection.execute(sa.insert(Store.__table__), {
-                "id": store, "code": "S1", "name": "One", "country": "GB",
-                "timezone": "Europe/London"})
-            connection.execute(sa.insert(Customer.__table__), {
-                "id": customer, "given_name": "Ada", "name_key": "ada"})
+            _store_and_customer(connection, store, customer)
             connection.execute(sa.insert(CustomerRequest.__table__), {
                 "id": request, "customer_id": customer, "store_id": store, "type": "hold",
                 "status": "ready", "sku": "S-1", "captured_by": "A-1", "created_at": opened})
@@ -141,21 +146,15 @@ def test_the_search_text_moves_beside_the_requests_and_back(empty_database_url):
     the change log's end, and a search finds the request there; down: the old index."""
     from server.changelog.models import Change
     from server.customer_requests.models import CustomerRequest
-    from server.customers.models import Customer
     from server.dashboard import listing, search
     from server.dashboard.models import RequestSearch
-    from server.stores.models import Store
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
     store, customer, request = (uuid.uuid4() for _ in range(3))
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision="0019")
         with db.engine.begin() as connection:
-            connection.execute(sa.insert(Store.__table__), {
-                "id": store, "code": "S1", "name": "One", "country": "GB",
-                "timezone": "Europe/London"})
-            connection.execute(sa.insert(Customer.__table__), {
-                "id": customer, "given_name": "Ada", "name_key": "ada"})
+            _store_and_customer(connection, store, customer)
             connection.execute(sa.insert(CustomerRequest.__table__), {
                 "id": request, "customer_id": customer, "store_id": store, "type": "hold",
                 "status": "open", "sku": "CT-22", "category": "Coats",
