@@ -25,7 +25,7 @@ BLACKBOOK_SEARCH_INDEX_SECONDS  how often each web process looks whether the req
                      `flask search catch-up` from a timer: a search stays complete, it
                      only slows as the unindexed tail grows).
 BLACKBOOK_SEARCH_INDEX_LONGEST_SECONDS  a pass runs anyway once the oldest unindexed
-                     change is this old (captures that never pause). Default: 60
+                     change is this old (captures that never pause). Default: 60.
 BLACKBOOK_SECURE_COOKIES  1: the dashboard's session cookie is sent over HTTPS only
                      (production behind TLS). Default: 0, so the embedded default
                      works on http://127.0.0.1.
