@@ -77,10 +77,8 @@ def list_users():
 def catch_up():
     """Index every request changed since the last pass (the web processes do it every
     BLACKBOOK_SEARCH_INDEX_SECONDS; this is for when they are told not to)."""
-    read = 0
-    while (done := search_index.catch_up(db.session, wait=True)) == search_index.PASS:
-        read += done
-    click.echo(f"search index up to date ({read + done} change-log entries read)")
+    read = search_index.catch_up_all(db.session, wait=True)
+    click.echo(f"search index up to date ({read} change-log entries read)")
 
 
 @search_cli.command("rebuild")

@@ -91,6 +91,19 @@ def catch_up(session: Session, most: int = PASS, wait: bool = False) -> int:
     return read
 
 
+def catch_up_all(session: Session, wait: bool = False,
+                 stopping: threading.Event | None = None) -> int:
+    """Passes until the index is up to date (or `stopping` is set); how many change-log
+    entries they read."""
+    read = 0
+    while not (stopping and stopping.is_set()):
+        done = catch_up(session, wait=wait)
+        read += done
+        if done < PASS:
+            break
+    return read
+
+
 def rebuild(session: Session) -> int:
     """Every request's search text written again, and the position set to the change
     log's end; committed. Returns the number of requests."""
@@ -176,8 +189,7 @@ class Keeper(threading.Thread):
             try:
                 with Session(self.engine) as session:
                     if due(session, self.quiet, self.longest):
-                        while catch_up(session) == PASS and not self.stopping.is_set():
-                            pass
+                        catch_up_all(session, stopping=self.stopping)
                 failing = None
             except Exception as error:  # noqa: BLE001 (the next look tries again)
                 if type(error).__name__ != failing:
