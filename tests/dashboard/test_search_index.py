@@ -199,3 +199,23 @@ def test_one_pass_at_a_time(app, session, world, ada, database_url):
         other.commit()
     assert search_index.catch_up(session) > 0
     assert len(indexed(session)) == 1
+
+
+@pytest.mark.parametrize("q", ["\\", "'", "\"; DROP TABLE requests; --", "%_\\%", "ü👢",
+                               "x" * 64, "\u202e", " odd "])
+@pytest.mark.parametrize("passes", [0, "all"])
+def test_any_text_a_user_types_is_searched_for_as_typed_on_page_and_csv(
+        signed_in, session, world, ada, q, passes):
+    """Both parts (indexed and not) take the text as plain characters: no 500, and a
+    request holding it is found on the page and in the export (spaces around the text
+    are the form's, not the search's)."""
+    capture(session, world, ada, "Q-1", f"Odd {q} text")
+    capture(session, world, ada, "Q-2", "Plain")
+    if passes:
+        search_index.catch_up(session)
+    client = signed_in("viewer")
+    for path in ("/dashboard/requests", "/dashboard/requests.csv"):
+        response = client.get(path, query_string={"q": q})
+        assert response.status_code == 200, (path, response.status_code)
+        body = response.get_data(as_text=True)
+        assert "Q-1" in body and "Q-2" not in body, path
