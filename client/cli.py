@@ -122,8 +122,10 @@ COMMANDS = [
         _arg("mutation_id"), _arg("--set", action="append", metavar="FIELD=VALUE")]),
     ("attention discard", discard, "give a rejected mutation up", [_arg("mutation_id")]),
     ("conflicts list", conflicts_list, "edits made on an older copy: mine and theirs", []),
-    ("conflicts resolve", conflicts_resolve, "keep mine or theirs", [
-        _arg("mutation_id"), _arg("--keep", required=True, choices=("mine", "theirs"))]),
+    ("conflicts resolve", conflicts_resolve, "keep mine, theirs, or merge the two", [
+        _arg("mutation_id"), _arg("--keep", required=True, choices=("mine", "theirs", "merge")),
+        _arg("--set", action="append", metavar="FIELD=VALUE",
+             help="with --keep merge: the value settled on for a field in conflict")]),
     ("conflicts discard", discard, "give my side of a conflict up entirely",
      [_arg("mutation_id")]),
 ]

@@ -173,8 +173,14 @@ def conflicts_list(args: argparse.Namespace, out: Output) -> int | None:
 
 
 def conflicts_resolve(args: argparse.Namespace, out: Output) -> int | None:
+    values = dict(_assignment(text) for text in args.set or []) or None
+    if (values is None) == (args.keep == "merge"):
+        raise BlackbookError("--set FIELD=VALUE goes with --keep merge (and only with it)")
     with _open(args) as tablet:
-        new_id = outbox.resolve(tablet.store, args.mutation_id, args.keep)
+        try:
+            new_id = outbox.resolve(tablet.store, args.mutation_id, args.keep, values)
+        except ValueError as error:
+            raise BlackbookError(str(error)) from error
         out.line(new_id or f"resolved {args.mutation_id}: nothing left to send")
 
 

@@ -7,12 +7,21 @@ server's field errors until the associate fixes and re-queues or discards it; a
 `conflict` waits with both versions until the associate picks one (see
 `settle` for the cases decided without asking).
 
-Mutations of one record go in capture order, and each is sent on top of a
-version of the record the tablet has seen: the cache's version when it is sent,
-which is why a record's next edit waits for a pull after the push that changed
-it (a pull brings back the server's copy, with its new version). Edits of
-different fields of one record may share a push; two edits of the same field
-may not, or the second would conflict with the first.
+The base-version rule (what stops one tablet silently overwriting another): a
+mutation carries the version of the record its associate was looking at when they
+made it (`base_version`, taken at capture; a later pull never moves it), and the
+values of the fields it changes as they saw them (`seen`). The server answers
+`conflict` for a field someone else changed since that version; the tablet then
+sends it again by itself only where the server's value is the one the associate
+saw (their own earlier edit, which the view already showed), and otherwise asks
+the associate. An edit made on top of the tablet's own unsent creation has no
+server version yet: it takes the version the creation is applied at. When one of
+our mutations is applied at exactly the next version of its base, the later ones
+captured on the same view move on to that version (nobody else wrote in between).
+
+Mutations of one record go in capture order. Edits of different fields of one
+record may share a push; two edits of the same field may not, or the second would
+conflict with the first.
 """
 
 from __future__ import annotations
@@ -49,14 +58,29 @@ def capture(store: LocalStore, entity: str, op: str, record_id: str, fields: dic
     """Queue a mutation and show it at once. Returns its mutation id."""
     mutation_id = str(uuid.uuid4())
     with store.transaction():
-        creates = op != "delete" and store.cached(entity, record_id) is None
+        cached = store.cached(entity, record_id)
+        creates = op != "delete" and cached is None
+        base = None if creates or cached is None else cached.version
         store.db.execute(
             "INSERT INTO outbox (mutation_id, entity, op, record_id, fields, captured_at, "
-            "captured_by, creates) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "captured_by, creates, base_version, seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (mutation_id, entity, op, record_id, dumps(fields),
-             datetime.now(UTC).isoformat(timespec="milliseconds"), captured_by, int(creates)))
+             datetime.now(UTC).isoformat(timespec="milliseconds"), captured_by, int(creates),
+             base, dumps(_seen(entity, op, fields, cached.body if cached else None))))
         store.refresh_view(entity, record_id)
     return mutation_id
+
+
+def _seen(entity: str, op: str, fields: dict[str, Any],
+          shown: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the associate was looking at: the record, for a delete; the fields they
+    changed, for an edit (a creation or an event has nothing before it)."""
+    if shown is None or op == "append":
+        return None
+    if op == "delete":
+        return shown
+    return {name: shown.get(overlay.field_name(entity, name)) for name in fields
+            if overlay.in_record(entity, name)}
 
 
 # -- what to send next -------------------------------------------------------------------
@@ -67,19 +91,15 @@ def next_batch(store: LocalStore, limit: int) -> list[Outgoing]:
     # Fields sent so far in this batch, per record; None: nothing more of it may join.
     sent: dict[tuple[str, str], frozenset[str] | None] = {}
     batch: list[Outgoing] = []
-    for row, cached_version, awaiting_pull in store.outbox_with_cache():
+    for row in store.outbox():
         key = (row.entity, row.record_id)
         if key in held:
             continue
-        if key in sent:
-            may_go = _may_join(row, sent[key])
-        else:
-            may_go = _may_lead(row, cached_version, awaiting_pull)
+        may_go = _may_join(row, sent[key]) if key in sent else _may_lead(row)
         if not may_go:
             held.add(key)
             continue
-        base = None if row.creates else (row.base_version or cached_version)
-        batch.append(Outgoing(row, base))
+        batch.append(Outgoing(row, None if row.creates else row.base_version))
         ends = row.creates or row.op != "upsert"
         sent[key] = None if ends else (sent.get(key) or frozenset()) | frozenset(row.fields)
         if len(batch) == limit:
@@ -87,13 +107,11 @@ def next_batch(store: LocalStore, limit: int) -> list[Outgoing]:
     return batch
 
 
-def _may_lead(row: OutboxRow, cached_version: int | None, awaiting_pull: bool) -> bool:
-    """The first mutation of its record in this push."""
-    if row.state != "pending":
-        return False  # it, and every later mutation of its record, waits for the associate
-    if row.creates or row.base_version is not None:
-        return True
-    return cached_version is not None and not awaiting_pull
+def _may_lead(row: OutboxRow) -> bool:
+    """The first mutation of its record in this push. One waiting for the associate holds
+    back every later one of its record; one made on top of our own creation waits until
+    the creation is applied (and gives it its version)."""
+    return row.state == "pending" and (row.creates or row.base_version is not None)
 
 
 def _may_join(row: OutboxRow, fields_sent: frozenset[str] | None) -> bool:
@@ -117,8 +135,9 @@ def settle(store: LocalStore, batch: list[Outgoing], results: list[dict[str, Any
                 _applied(store, row, result.get("version"))
             elif status == "conflict":
                 _conflict(store, row, result)
-            elif status == "rejected":
+            elif status == "rejected" and not result.get("retry"):
                 _set(store, row, state="attention", errors=dumps(result.get("errors") or {}))
+            # A rejection marked `retry` (written concurrently) stays pending: sent again.
             touched.add((row.entity, row.record_id))
         for entity, record_id in touched:
             store.refresh_view(entity, record_id)
@@ -126,15 +145,31 @@ def settle(store: LocalStore, batch: list[Outgoing], results: list[dict[str, Any
 
 def _applied(store: LocalStore, row: OutboxRow, version: int | None) -> None:
     store.db.execute("DELETE FROM outbox WHERE seq = ?", (row.seq,))
+    _follow_on(store, row, version)
     cached = store.cached(row.entity, row.record_id)
     known = cached.version if cached else None
     if row.op == "delete":
         store.put_server_copy(row.entity, row.record_id, known, None)
     elif version is not None and (known is None or version > known):
         # On the server, not yet in our copy: lay it on the copy until the pull brings
-        # the server's own; the record's next edit waits for that pull.
+        # the server's own (the copy keeps the version it had: what it shows beyond
+        # that is ours, not necessarily all of the server's).
         server = overlay.apply(cached.server if cached else None, row.as_mutation)
         store.put_server_copy(row.entity, row.record_id, known, server, awaiting_pull=True)
+
+
+def _follow_on(store: LocalStore, row: OutboxRow, version: int | None) -> None:
+    """The later mutations of the record captured on the view this one was part of now
+    stand on the version it was applied at: those made on our unsent creation, and, when
+    nobody else wrote in between (applied at exactly the next version), those captured
+    on the same base."""
+    if version is None:
+        return
+    exact = row.base_version is not None and version == row.base_version + 1
+    store.db.execute(
+        "UPDATE outbox SET base_version = ? WHERE entity = ? AND record_id = ? AND seq > ? "
+        "AND creates = 0 AND (base_version IS NULL OR (? AND base_version = ?))",
+        (version, row.entity, row.record_id, row.seq, int(exact), row.base_version))
 
 
 def _conflict(store: LocalStore, row: OutboxRow, result: dict[str, Any]) -> None:
@@ -143,7 +178,10 @@ def _conflict(store: LocalStore, row: OutboxRow, result: dict[str, Any]) -> None
     - the server no longer has the record (deleted, erased): the edit and every later
       one of that record are dropped — an edit must never bring back an erased record;
     - a request the server has closed: a closed request is final, so its status stays
-      and only the other fields are sent again (the server says if it refuses them).
+      and only the other fields are sent again (the server says if it refuses them);
+    - every field in conflict holds on the server what the associate saw (our own
+      earlier edit, already in the view): nobody else's value is replaced, so it is
+      sent again on the server's version.
     """
     theirs = result.get("record")
     conflicts = result.get("conflicts") or []
@@ -153,8 +191,17 @@ def _conflict(store: LocalStore, row: OutboxRow, result: dict[str, Any]) -> None
         store.put_server_copy(row.entity, row.record_id, result.get("version"), None)
     elif row.entity == "request" and "status" in conflicts and theirs.get("status") in CLOSED:
         _send_again(store, row, _without(row.fields, ["status"]), theirs.get("version"))
+    elif conflicts and _saw_theirs(row, theirs, conflicts):
+        _send_again(store, row, row.fields, theirs.get("version"))
     else:
         _set(store, row, state="conflict", conflicts=dumps(conflicts), theirs=dumps(theirs))
+
+
+def _saw_theirs(row: OutboxRow, theirs: dict[str, Any], conflicts: list[str]) -> bool:
+    seen = row.seen or {}
+    names = {name: name if row.op == "delete" else overlay.field_name(row.entity, name)
+             for name in conflicts}
+    return all(name in seen and seen[name] == theirs.get(names[name]) for name in conflicts)
 
 
 def _without(fields: dict[str, Any], names: list[str]) -> dict[str, Any]:
@@ -163,14 +210,16 @@ def _without(fields: dict[str, Any], names: list[str]) -> dict[str, Any]:
 
 
 def _send_again(store: LocalStore, row: OutboxRow, fields: dict[str, Any],
-                base_version: int | None) -> str | None:
-    """The rest of a mutation as a new one (new content, new id), in the same place."""
-    if not fields:
+                base_version: int | None, seen: dict[str, Any] | None = None) -> str | None:
+    """The rest of a mutation as a new one (new content, new id), in the same place.
+    An edit left with no fields is done with; a delete always goes again."""
+    if not fields and row.op == "upsert":
         store.db.execute("DELETE FROM outbox WHERE seq = ?", (row.seq,))
         return None
     mutation_id = str(uuid.uuid4())
     _set(store, row, mutation_id=mutation_id, fields=dumps(fields), state="pending",
-         base_version=base_version, errors=None, conflicts=None, theirs=None)
+         base_version=base_version, seen=dumps(row.seen if seen is None else seen),
+         errors=None, conflicts=None, theirs=None)
     return mutation_id
 
 
@@ -213,24 +262,58 @@ def discard(store: LocalStore, mutation_id: str) -> None:
         store.refresh_view(row.entity, row.record_id)
 
 
-def resolve(store: LocalStore, mutation_id: str, keep: str) -> str | None:
-    """Settle a conflict: keep "mine" (sent again over their version) or "theirs".
+KEEP = ("mine", "theirs", "merge")
 
-    Taking theirs drops only the fields both sides changed: what the associate
-    changed alone is never lost, and is sent again. Returns the new mutation id,
-    if anything is sent again.
+
+def resolve(store: LocalStore, mutation_id: str, keep: str,
+            values: dict[str, Any] | None = None) -> str | None:
+    """Settle a conflict, now that the associate has seen their version:
+
+    - "mine": the mutation as it was (an edit, a status step, a delete), sent again on
+      their version;
+    - "theirs": the fields both sides changed are dropped and what the associate changed
+      alone is sent again (never lost); a delete is given up and the record stays;
+    - "merge": `values` for the fields in conflict (what the associate settled on, from
+      either side or new) with what they changed alone. A delete has nothing to merge.
+
+    Returns the new mutation id, if anything is sent again.
     """
-    if keep not in ("mine", "theirs"):
-        raise ValueError("keep is 'mine' or 'theirs'")
+    if keep not in KEEP:
+        raise ValueError(f"keep is one of: {', '.join(KEEP)}")
     with store.transaction():
         row = _waiting(store, mutation_id, "conflict")
         theirs, conflicts = row.theirs or {}, row.conflicts or []
-        fields = row.fields if keep == "mine" else _without(row.fields, conflicts)
-        new_id = _send_again(store, row, fields, theirs.get("version"))
-        if keep == "theirs":
+        fields = _resolved(row, keep, conflicts, values)
+        seen = _seen(row.entity, row.op, fields, theirs) if theirs else row.seen
+        new_id = (_send_again(store, row, fields, theirs.get("version"), seen)
+                  if fields is not None else _give_up(store, row))
+        if keep != "mine":
             _show_theirs(store, row, theirs, conflicts)
         store.refresh_view(row.entity, row.record_id)
     return new_id
+
+
+def _resolved(row: OutboxRow, keep: str, conflicts: list[str],
+              values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The fields to send again; None: nothing (a delete given up)."""
+    if keep == "mine":
+        return row.fields
+    if row.op == "delete":
+        if keep == "merge":
+            raise ValueError("A delete has nothing to merge: keep yours or theirs.")
+        return None
+    if keep == "theirs":
+        return _without(row.fields, conflicts)
+    chosen = values or {}
+    unknown = sorted(set(chosen) - set(conflicts))
+    if unknown or not chosen:
+        raise ValueError("A merge gives values for the fields in conflict only "
+                         f"({', '.join(conflicts)}).")
+    return _without(row.fields, conflicts) | chosen
+
+
+def _give_up(store: LocalStore, row: OutboxRow) -> None:
+    store.db.execute("DELETE FROM outbox WHERE seq = ?", (row.seq,))
 
 
 def _show_theirs(store: LocalStore, row: OutboxRow, theirs: dict, conflicts: list) -> None:

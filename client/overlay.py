@@ -31,6 +31,16 @@ class Mutation:
     creates: bool      # the first mutation of a record the server has never had
 
 
+def field_name(entity: str, name: str) -> str:
+    """The record's name for a mutation's field."""
+    return _RENAMED.get(entity, {}).get(name, name)
+
+
+def in_record(entity: str, name: str) -> bool:
+    """Whether a mutation's field lands in the record at all."""
+    return name not in _NOT_IN_RECORD.get(entity, frozenset())
+
+
 def apply(body: dict[str, Any] | None, mutation: Mutation) -> dict[str, Any] | None:
     """The record after `mutation`; None when it deletes the record."""
     if mutation.op == "delete":

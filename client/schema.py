@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from client import lookup
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE records (
@@ -36,7 +36,9 @@ CREATE TABLE outbox (
     creates INTEGER NOT NULL,   -- first mutation of a record new to the server
     state TEXT NOT NULL DEFAULT 'pending'
         CHECK (state IN ('pending', 'attention', 'conflict')),
-    base_version INTEGER,       -- set when a conflict was resolved; else the cache's
+    base_version INTEGER,       -- the version the associate's view stood on when captured;
+                                -- NULL: a creation, or after one of ours not yet applied
+    seen TEXT,                  -- the changed fields' values the associate saw (JSON)
     errors TEXT,                -- attention: the server's field errors
     conflicts TEXT,             -- conflict: the fields both sides changed
     theirs TEXT                 -- conflict: the server's record
@@ -56,9 +58,23 @@ def _statements(script: str) -> Iterator[str]:
             pending = ""
 
 
+# Version 1 took an edit's base from the cache when it was sent. Its queued edits keep
+# that rule's best guess, taken now (nothing newer can be pulled under them from here on).
+_TO_2 = """
+ALTER TABLE outbox ADD COLUMN seen TEXT;
+UPDATE outbox SET base_version = (SELECT r.version FROM records r
+    WHERE r.entity = outbox.entity AND r.id = outbox.record_id)
+    WHERE base_version IS NULL AND creates = 0;
+"""
+
+
 def create(db: sqlite3.Connection) -> None:
-    """Make the tables in a new file (in a transaction); an existing file is left as is."""
-    if db.execute("PRAGMA user_version").fetchone()[0] == 0:
+    """Make the tables in a new file, or move an older file on (in a transaction)."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0:
         for statement in _statements(SCHEMA):
             db.execute(statement)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    elif version == 1:
+        for statement in _statements(_TO_2):
+            db.execute(statement)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -42,6 +42,7 @@ class OutboxRow:
     creates: bool
     state: str
     base_version: int | None
+    seen: dict[str, Any] | None
     errors: Any
     conflicts: list[str] | None
     theirs: dict[str, Any] | None
@@ -63,7 +64,8 @@ def _outbox_row(row: sqlite3.Row) -> OutboxRow:
     return OutboxRow(row["seq"], row["mutation_id"], row["entity"], row["op"],
                      row["record_id"], json.loads(row["fields"]), row["captured_at"],
                      row["captured_by"], bool(row["creates"]), row["state"],
-                     row["base_version"], loads(row["errors"]), loads(row["conflicts"]),
+                     row["base_version"], loads(row["seen"]),
+                     loads(row["errors"]), loads(row["conflicts"]),
                      loads(row["theirs"]))
 
 
@@ -193,15 +195,6 @@ class LocalStore:
         else:
             rows = self.db.execute("SELECT * FROM outbox WHERE state = ? ORDER BY seq", (state,))
         return [_outbox_row(row) for row in rows]
-
-    def outbox_with_cache(self) -> list[tuple[OutboxRow, int | None, bool]]:
-        """Each mutation in capture order, with its record's cached version and whether
-        that record waits for a pull."""
-        rows = self.db.execute(
-            "SELECT o.*, r.version AS cached_version, r.awaiting_pull FROM outbox o "
-            "LEFT JOIN records r ON r.entity = o.entity AND r.id = o.record_id ORDER BY o.seq")
-        return [(_outbox_row(row), row["cached_version"], bool(row["awaiting_pull"]))
-                for row in rows]
 
     def outbox_for(self, entity: str, record_id: str) -> list[OutboxRow]:
         rows = self.db.execute("SELECT * FROM outbox WHERE entity = ? AND record_id = ? "

@@ -6,9 +6,9 @@ the process between any two statements leaves a state the next `sync` finishes
 from. Pushed but unanswered (or answered but not recorded) mutations are sent
 again and come back `duplicate`; a pulled page not stored is pulled again.
 
-A sync goes in rounds: push what may go, pull. A record's next edit waits for the
-pull after the push that changed it (see outbox), so a record edited five times
-offline takes five rounds; `max_rounds` bounds one sync, and the next carries on.
+A sync goes in rounds: push what may go (several pushes: a record's next edit of a
+field goes once the previous one is answered, see outbox), then pull; `max_rounds`
+bounds one sync, and the next carries on.
 """
 
 from __future__ import annotations

@@ -41,19 +41,62 @@ def answer_all(store: LocalStore, status: str = "applied", **result) -> None:
                                  for o in batch])
 
 
-def test_a_new_record_goes_alone_then_its_edits_after_a_pull(store):
+def test_a_new_record_goes_alone_then_its_edits_on_the_version_it_was_applied_at(store):
     capture = Capture(store)
     customer = capture.customer("Ada")
     capture.edit_customer(customer.record_id, family_name="Lovelace")
     assert sent(store) == [("upsert", {"given_name": "Ada"}, None)]
-    answer_all(store)
-    assert sent(store) == []  # applied, but not pulled back yet: its edit waits
-    with store.transaction():
-        cache.apply_change(store, {"entity": "customer", "id": customer.record_id,
-                                   "op": "upsert", "version": 1,
-                                   "record": {"id": customer.record_id, "given_name": "Ada"}})
-    cache.nothing_new(store)  # the pull is complete
+    answer_all(store)  # applied at version 1
     assert sent(store) == [("upsert", {"family_name": "Lovelace"}, 1)]
+
+
+def test_an_edit_keeps_the_base_its_associate_saw_whatever_is_pulled_later(store):
+    """The lost update of issue 25: B edits a name twice offline; the first goes; A
+    corrects it; B's second edit must go on the version B saw, not on A's."""
+    customer_id = pulled(store, "customer", 1, given_name="Ada", family_name="Byron")
+    capture = Capture(store)
+    capture.edit_customer(customer_id, family_name="B-first")
+    capture.edit_customer(customer_id, family_name="B-second")
+    assert sent(store) == [("upsert", {"family_name": "B-first"}, 1)]
+    answer_all(store)  # applied at 2: nobody wrote in between, so B's view was version 2
+    with store.transaction():  # A's correction arrives in a pull
+        cache.apply_change(store, {"entity": "customer", "id": customer_id, "op": "upsert",
+                                   "version": 3, "record": {"id": customer_id,
+                                                            "family_name": "A-fix"}})
+    assert sent(store) == [("upsert", {"family_name": "B-second"}, 2)]
+
+
+def test_an_edit_applied_over_other_writers_leaves_the_next_on_the_base_seen(store):
+    customer_id = pulled(store, "customer", 1, given_name="Ada", family_name="Byron")
+    capture = Capture(store)
+    first = capture.edit_customer(customer_id, family_name="B-first")
+    capture.edit_customer(customer_id, family_name="B-second")
+    batch = outbox.next_batch(store, 500)
+    outbox.settle(store, batch, [{"mutation_id": first.mutation_id, "status": "applied",
+                                  "version": 5}])  # others wrote versions 2 to 4
+    assert sent(store) == [("upsert", {"family_name": "B-second"}, 1)]
+
+
+def test_a_conflict_with_our_own_earlier_value_is_sent_again_without_asking(store):
+    customer_id = pulled(store, "customer", 1, given_name="Ada", family_name="Byron")
+    capture = Capture(store)
+    capture.edit_customer(customer_id, family_name="B-first")
+    second = capture.edit_customer(customer_id, family_name="B-second")
+    answer_all(store, version=5)  # the first, over other writers' edits
+    theirs = {"id": customer_id, "given_name": "Ada", "family_name": "B-first", "version": 5}
+    answer_all(store, "conflict", conflicts=["family_name"], record=theirs)
+    assert store.counts()["conflict"] == 0  # B saw "B-first": nobody else's value is lost
+    assert store.outbox_row(second.mutation_id) is None  # sent again under a new id
+    assert sent(store) == [("upsert", {"family_name": "B-second"}, 5)]
+
+
+def test_a_conflict_with_someone_elses_value_waits_for_the_associate(store):
+    customer_id = pulled(store, "customer", 1, given_name="Ada", family_name="Byron")
+    Capture(store).edit_customer(customer_id, family_name="B-first")
+    theirs = {"id": customer_id, "given_name": "Ada", "family_name": "A-fix", "version": 3}
+    answer_all(store, "conflict", conflicts=["family_name"], record=theirs)
+    assert store.counts()["conflict"] == 1
+    assert sent(store) == []
 
 
 def test_edits_of_different_fields_share_a_push_edits_of_one_field_do_not(store):
@@ -189,3 +232,124 @@ def test_giving_up_a_rejected_new_record_gives_up_its_later_edits(store):
     outbox.discard(store, customer.mutation_id)
     assert store.outbox() == [] and store.shown("customer", customer.record_id) is None
     assert store.find_customers({"name": "ada"}) == []
+
+
+# -- resolutions: every choice for every operation that can conflict ------------------------
+
+def _in_conflict(store, entity: str, op: str, fields: dict, theirs: dict, conflicts: list):
+    """A record pulled at version 2, the associate's mutation, the server's conflict."""
+    record_id = pulled(store, entity, 2, **{"body": "Likes navy", "status": "open",
+                                             "size": "38", "colour": "tan"})
+    capture = Capture(store)
+    if op == "delete":
+        captured = capture.delete_note(record_id)
+    elif "status" in fields:
+        captured = capture.request_status(record_id, fields["status"], fields.get("reason"))
+    elif entity == "note":
+        captured = capture.edit_note(record_id, fields["body"])
+    else:
+        captured = capture.edit_request(record_id, **fields)
+    answer_all(store, "conflict", conflicts=conflicts,
+               record={"id": record_id, "version": 7} | theirs)
+    assert store.counts()["conflict"] == 1
+    return record_id, captured.mutation_id
+
+
+RESOLUTIONS = [
+    # entity, op, mine, theirs, conflicts, keep, merged values, what is sent again
+    ("note", "upsert", {"body": "Likes grey"}, {"body": "Likes teal"}, ["body"],
+     "mine", None, ("upsert", {"body": "Likes grey"}, 7)),
+    ("note", "upsert", {"body": "Likes grey"}, {"body": "Likes teal"}, ["body"],
+     "theirs", None, None),
+    ("note", "upsert", {"body": "Likes grey"}, {"body": "Likes teal"}, ["body"],
+     "merge", {"body": "Likes grey and teal"}, ("upsert", {"body": "Likes grey and teal"}, 7)),
+    ("note", "delete", {}, {"body": "Likes teal"}, ["body"],
+     "mine", None, ("delete", {}, 7)),
+    ("note", "delete", {}, {"body": "Likes teal"}, ["body"], "theirs", None, None),
+    ("request", "upsert", {"size": "40", "colour": "red"}, {"size": "39"}, ["size"],
+     "mine", None, ("upsert", {"size": "40", "colour": "red"}, 7)),
+    ("request", "upsert", {"size": "40", "colour": "red"}, {"size": "39"}, ["size"],
+     "theirs", None, ("upsert", {"colour": "red"}, 7)),
+    ("request", "upsert", {"size": "40", "colour": "red"}, {"size": "39"}, ["size"],
+     "merge", {"size": "39.5"}, ("upsert", {"colour": "red", "size": "39.5"}, 7)),
+    ("request", "upsert", {"status": "in_progress"}, {"status": "ready"}, ["status"],
+     "mine", None, ("upsert", {"status": "in_progress", "reason": None}, 7)),
+    ("request", "upsert", {"status": "in_progress"}, {"status": "ready"}, ["status"],
+     "theirs", None, None),
+    ("request", "upsert", {"status": "in_progress"}, {"status": "ready"}, ["status"],
+     "merge", {"status": "open"}, ("upsert", {"status": "open"}, 7)),
+]
+
+
+@pytest.mark.parametrize(("entity", "op", "mine", "theirs", "conflicts", "keep", "values",
+                          "expected"), RESOLUTIONS)
+def test_every_resolution_sends_what_the_associate_chose(store, entity, op, mine, theirs,
+                                                         conflicts, keep, values, expected):
+    record_id, mutation_id = _in_conflict(store, entity, op, mine, theirs, conflicts)
+    new_id = outbox.resolve(store, mutation_id, keep, values)
+    assert sent(store) == ([] if expected is None else [expected])
+    assert (new_id is None) == (expected is None)
+    assert store.counts() == {"pending": int(expected is not None), "attention": 0,
+                              "conflict": 0}
+    shown = store.shown(entity, record_id)
+    if op == "delete" and keep == "mine":
+        assert shown is None  # the delete stays chosen: the note does not come back
+    elif keep == "theirs":
+        assert all(shown[name] == theirs[name] for name in conflicts)
+
+
+def test_a_delete_has_nothing_to_merge_and_stays_in_conflict(store):
+    _, mutation_id = _in_conflict(store, "note", "delete", {}, {"body": "Likes teal"}, ["body"])
+    with pytest.raises(ValueError, match="nothing to merge"):
+        outbox.resolve(store, mutation_id, "merge", {"body": "x"})
+    assert store.counts()["conflict"] == 1
+
+
+def test_a_merge_names_only_fields_in_conflict(store):
+    _, mutation_id = _in_conflict(store, "request", "upsert", {"size": "40"}, {"size": "39"},
+                                  ["size"])
+    with pytest.raises(ValueError, match="size"):
+        outbox.resolve(store, mutation_id, "merge", {"colour": "red"})
+    assert store.counts()["conflict"] == 1
+
+
+def test_a_refused_delete_sent_again_is_still_a_delete(store):
+    note_id = pulled(store, "note", 2, body="Likes navy")
+    delete = Capture(store).delete_note(note_id)
+    answer_all(store, "rejected", errors={"id": ["Try again."]})
+    new_id = outbox.requeue(store, delete.mutation_id)
+    assert new_id is not None
+    assert sent(store) == [("delete", {}, 2)]
+
+
+def test_a_rejection_marked_retry_stays_pending(store):
+    note_id = pulled(store, "note", 2, body="Likes navy")
+    Capture(store).edit_note(note_id, "Likes grey")
+    answer_all(store, "rejected", errors={"id": ["Written concurrently."]}, retry=True)
+    assert store.counts() == {"pending": 1, "attention": 0, "conflict": 0}
+    assert sent(store) == [("upsert", {"body": "Likes grey"}, 2)]
+
+
+def test_a_tablet_file_of_the_first_layout_moves_on_with_its_queued_edits(tmp_path):
+    import sqlite3
+
+    from client import schema
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    old = schema.SCHEMA.replace("    seen TEXT,                  -- the changed fields' values "
+                                "the associate saw (JSON)\n", "")
+    assert old != schema.SCHEMA
+    for statement in schema._statements(old):
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO records (entity, id, version, server, body) VALUES "
+               "('note', 'n1', 4, '{\"id\":\"n1\"}', '{\"id\":\"n1\"}')")
+    db.execute("INSERT INTO outbox (mutation_id, entity, op, record_id, fields, captured_at, "
+               "creates) VALUES ('m1', 'note', 'upsert', 'n1', '{\"body\":\"x\"}', 'now', 0)")
+    db.close()
+    store = LocalStore(path)
+    try:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+        assert sent(store) == [("upsert", {"body": "x"}, 4)]
+    finally:
+        store.close()
