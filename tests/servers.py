@@ -23,9 +23,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 @contextmanager
 def gunicorn(database_url: str, instance: Path, workers: int = 2,
-             env: dict[str, str] | None = None) -> Iterator[str]:
+             env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
     """The server (threads, so requests really overlap) on the given database; yields
-    its base URL and stops it, bounded, afterwards."""
+    its base URL and stops it, bounded, afterwards. `log`: a file for what it logs."""
     port = free_port()
     environment = os.environ | {"DATABASE_URL": database_url, "BLACKBOOK_LOG_LEVEL": "WARNING",
                                 "BLACKBOOK_INSTANCE": str(instance)} | (env or {})
@@ -33,7 +33,8 @@ def gunicorn(database_url: str, instance: Path, workers: int = 2,
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",
          "--no-control-socket", "--graceful-timeout", "5", "--bind", f"127.0.0.1:{port}",
          "server:create_app()"],
-        cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=REPO, env=environment, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if log is None else log.open("ab"))
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/healthz", process)

@@ -117,12 +117,13 @@ def append(session: Session, actor: Actor, data: dict[str, Any]) -> ConsentEvent
     if lookups.get(session, ConsentEvent, event_id) is not None:
         raise AlreadyExists("This consent event is recorded already.", id=str(event_id))
     # The customer's row lock orders appends per customer, so the state follows receipt.
-    customer = session.get(Customer, data["customer_id"], with_for_update=True)
+    # FOR NO KEY UPDATE: new captures' foreign-key checks on the customer go on.
+    customer = session.get(Customer, data["customer_id"], with_for_update={"key_share": True})
     if customer is None:
         raise Rejected(errors={"customer_id": ["No such customer."]})
     if customer.merged_into_id is not None:  # recorded for the record standing for them
         customer = session.get(Customer, standing.surviving(session, customer).id,
-                               with_for_update=True)
+                               with_for_update={"key_share": True})
     now = utcnow()
     if data["action"] == "grant":
         customers.require_live(customer)

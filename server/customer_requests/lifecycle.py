@@ -8,6 +8,7 @@ their mind" is not).
 from __future__ import annotations
 
 from server.core.errors import IllegalTransition, Rejected
+from server.core.wording import spoken, with_article
 
 TYPES = ("back_in_stock", "special_order", "hold", "alteration", "appointment",
          "call_back", "other")
@@ -39,9 +40,10 @@ def check(current: str, target: str, reason: str | None) -> None:
     allowed = TRANSITIONS[current]
     if target not in allowed:
         raise IllegalTransition(
-            f"A request that is {current} cannot become {target}.",
+            f"A request that is {spoken(current)} cannot become {spoken(target)}.",
             current=current, allowed=list(allowed))
     if target in REASON_REQUIRED and reason not in REASONS[target]:
         raise Rejected(errors={"reason": [f"Give one of: {', '.join(REASONS[target])}."]})
     if target not in REASON_REQUIRED and reason is not None:
-        raise Rejected(errors={"reason": [f"A {target} request takes no reason."]})
+        raise Rejected(errors={"reason": [
+            f"{with_article(spoken(target)).capitalize()} request takes no reason."]})

@@ -18,6 +18,7 @@ from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Conflict, Forbidden, NotFound, Rejected
 from server.core.types import utcnow
 from server.core.versioning import check_version
+from server.core.wording import spoken
 from server.customer_requests import lifecycle
 from server.customer_requests.models import CustomerRequest, StatusChange, opening_step
 from server.customers import service as customers
@@ -180,12 +181,15 @@ def update(session: Session, actor: Actor, request_id: uuid.UUID, changes: dict[
     target, reason = changes.pop("status", None), changes.pop("reason", None)
     changed_by = changes.pop("changed_by", None)
     if changes and record.status in lifecycle.CLOSED:
-        raise Conflict(f"A {record.status} request can no longer be edited.")
+        raise Conflict(f"This request is {spoken(record.status)} already, so it can no longer "
+                       "be edited: discard the change, or open a new request.")
     versioning.assign(record, changes)
     if target is not None and target != record.status:
         _apply_status(record, actor, target, reason, changed_by)
         _follow_up(session, record)
-    elif reason is not None:
+    elif reason is not None and target is None:
+        # (With the status it already has, the step was taken already, e.g. by another
+        # tablet closing it the same way: nothing to do.)
         raise Rejected(errors={"reason": ["A reason goes with a change of status."]})
     session.flush()
     changelog.record(session, "request", record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from server.core.actor import Actor
 from server.core.errors import Forbidden
+from server.core.wording import with_article
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "me:read": frozenset({"tablet", "crm", "channel", "admin"}),
@@ -45,4 +46,5 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 def require(actor: Actor, permission: str) -> None:
     if actor.scope not in PERMISSIONS[permission]:
-        raise Forbidden(f"A {actor.scope} key may not do this ({permission}).")
+        raise Forbidden(f"{with_article(actor.scope).capitalize()} key may not do this "
+                        f"({permission}).")

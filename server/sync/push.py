@@ -44,11 +44,13 @@ from server.core.errors import (
 )
 from server.core.plainschema import QuickLoad
 from server.core.versioning import changed_since
+from server.core.wording import with_article
 from server.customer_requests import service as requests
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
 from server.privacy import access_log
 from server.stores.models import Device, Store
+from server.sync import locks
 from server.sync.entities import RULES, EntityRules
 from server.sync.models import AppliedMutation
 from server.sync.schemas import MAX_MUTATIONS, Mutation
@@ -82,6 +84,7 @@ def push(session: Session, actor: Actor, device_id: uuid.UUID,
                                f"this one has {len(mutations)}.")
     parsed = [_parse(raw) for raw in mutations]
     _prefetch(session, actor, [m for m in parsed if "entity" in m])
+    locks.take(session, actor.store_id, [m for m in parsed if "entity" in m])
     session.info[_LOGGED] = set()
     try:
         results = _apply_all(session, actor, parsed)
@@ -316,8 +319,10 @@ def _one(session: Session, actor: Actor, mutation: dict[str, Any],
             return replay
         if again:
             return _one(session, actor, mutation, again=False)
+        # `retry`: nothing wrong with it; the client keeps it and sends it again.
         return _rejected(str(mutation["mutation_id"]), {
-            "id": ["Written concurrently; pull, then push again."]})
+            "id": ["Written at the same moment by another tablet; it will be sent again."]}) | {
+            "retry": True}
 
 
 # -- results -------------------------------------------------------------------------
@@ -434,7 +439,8 @@ def _update(session, actor, rules: EntityRules, mutation, record) -> dict[str, A
 
 def _delete(session, actor, rules: EntityRules, mutation, record) -> dict[str, Any]:
     if rules.delete is None:
-        raise Rejected(errors={"op": [f"A {mutation['entity']} cannot be deleted by sync."]})
+        raise Rejected(errors={"op": [
+            f"{with_article(mutation['entity']).capitalize()} cannot be deleted by sync."]})
     if record is None:
         return {"status": "applied", "entity": mutation["entity"], "id": str(mutation["id"]),
                 "version": None, "warnings": []}
