@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from client import outbox
 from client.api import PullPage
 from client.store import LocalStore
 
@@ -43,6 +44,8 @@ def apply_page(store: LocalStore, page: PullPage) -> None:
 def apply_change(store: LocalStore, change: dict[str, Any]) -> None:
     """One pulled change (or a record fetched by a lookup). In a transaction."""
     record = None if change["op"] == "delete" else change["record"]
+    if record is None and change.get("reason") == "erased":
+        outbox.forget_erased(store, change["entity"], change["id"])
     store.put_server_copy(change["entity"], change["id"], change.get("version"), record,
                           stale=False)
 

@@ -175,8 +175,10 @@ def _follow_on(store: LocalStore, row: OutboxRow, version: int | None) -> None:
 def _conflict(store: LocalStore, row: OutboxRow, result: dict[str, Any]) -> None:
     """Park a conflict for the associate, except where one answer is the only safe one:
 
-    - the server no longer has the record (deleted, erased): the edit and every later
-      one of that record are dropped — an edit must never bring back an erased record;
+    - the server no longer has the record: a note another associate deleted waits for
+      this one (keep theirs: let it go; keep mine: the note comes back with this text);
+      anything else (an erased customer, their requests and notes) goes, with every later
+      edit of it — an edit must never bring back an erased record;
     - a request the server has closed: a closed request is final, so its status stays
       and only the other fields are sent again (the server says if it refuses them);
     - every field in conflict holds on the server what the associate saw (our own
@@ -185,16 +187,51 @@ def _conflict(store: LocalStore, row: OutboxRow, result: dict[str, Any]) -> None
     """
     theirs = result.get("record")
     conflicts = result.get("conflicts") or []
-    if theirs is None:
-        store.db.execute("DELETE FROM outbox WHERE entity = ? AND record_id = ?",
-                         (row.entity, row.record_id))
-        store.put_server_copy(row.entity, row.record_id, result.get("version"), None)
+    if theirs is None and _restorable(store, row):
+        _set(store, row, state="conflict", conflicts=dumps([]), theirs=None)
+    elif theirs is None:
+        _let_go(store, row)
     elif row.entity == "request" and "status" in conflicts and theirs.get("status") in CLOSED:
         _send_again(store, row, _without(row.fields, ["status"]), theirs.get("version"))
     elif conflicts and _saw_theirs(row, theirs, conflicts):
         _send_again(store, row, row.fields, theirs.get("version"))
     else:
         _set(store, row, state="conflict", conflicts=dumps(conflicts), theirs=dumps(theirs))
+
+
+def _restorable(store: LocalStore, row: OutboxRow) -> bool:
+    """An edited note deleted on the server, whose customer this tablet still holds (an
+    erased customer is gone from the tablet too)."""
+    shown = store.shown(row.entity, row.record_id) if row.entity == "note" else None
+    return (row.op == "upsert" and not row.creates and shown is not None
+            and store.shown("customer", str(shown.get("customer_id"))) is not None)
+
+
+def _let_go(store: LocalStore, row: OutboxRow) -> None:
+    """The record is gone from the server: so are our mutations of it."""
+    store.db.execute("DELETE FROM outbox WHERE entity = ? AND record_id = ?",
+                     (row.entity, row.record_id))
+    cached = store.cached(row.entity, row.record_id)
+    store.put_server_copy(row.entity, row.record_id, cached.version if cached else None, None)
+
+
+def forget_erased(store: LocalStore, entity: str, record_id: str) -> None:
+    """A pull says this record was erased: every mutation of it goes, unasked, and for a
+    customer every mutation of their requests, notes and consent too — an erasure is
+    never undone, and the tablet keeps nothing of what it cleared. In a transaction."""
+    doomed = [(entity, record_id)]
+    if entity == "customer":
+        doomed += [(row.entity, row.record_id) for row in store.outbox()
+                   if _belongs_to(store, row, record_id)]
+    for doomed_entity, doomed_id in set(doomed):
+        store.db.execute("DELETE FROM outbox WHERE entity = ? AND record_id = ?",
+                         (doomed_entity, doomed_id))
+        store.refresh_view(doomed_entity, doomed_id)
+
+
+def _belongs_to(store: LocalStore, row: OutboxRow, customer_id: str) -> bool:
+    shown = store.shown(row.entity, row.record_id) or {}
+    return customer_id in (str(row.fields.get("customer_id")), str(shown.get("customer_id")))
 
 
 def _saw_theirs(row: OutboxRow, theirs: dict[str, Any], conflicts: list[str]) -> bool:
@@ -282,7 +319,9 @@ def resolve(store: LocalStore, mutation_id: str, keep: str,
         raise ValueError(f"keep is one of: {', '.join(KEEP)}")
     with store.transaction():
         row = _waiting(store, mutation_id, "conflict")
-        theirs, conflicts = row.theirs or {}, row.conflicts or []
+        if row.theirs is None:
+            return _deleted_meanwhile(store, row, keep)
+        theirs, conflicts = row.theirs, row.conflicts or []
         fields = _resolved(row, keep, conflicts, values)
         seen = _seen(row.entity, row.op, fields, theirs) if theirs else row.seen
         new_id = (_send_again(store, row, fields, theirs.get("version"), seen)
@@ -291,6 +330,32 @@ def resolve(store: LocalStore, mutation_id: str, keep: str,
             _show_theirs(store, row, theirs, conflicts)
         store.refresh_view(row.entity, row.record_id)
     return new_id
+
+
+# What a note is created from, when the associate keeps their edit of one deleted meanwhile.
+_NOTE_CREATED_FROM = ("customer_id", "request_id", "body")
+
+
+def _deleted_meanwhile(store: LocalStore, row: OutboxRow, keep: str) -> str | None:
+    """Their side is a delete: let the note go, or bring it back as the associate has it
+    (a creation with its id; later edits of it follow the creation)."""
+    if keep == "merge":
+        raise ValueError("The note was deleted meanwhile: nothing to merge with. Keep yours "
+                         "(the note comes back) or theirs (it stays deleted).")
+    if keep == "theirs":
+        _let_go(store, row)
+        store.refresh_view(row.entity, row.record_id)
+        return None
+    shown = store.shown(row.entity, row.record_id) or {}
+    fields = {name: shown.get(name) for name in _NOTE_CREATED_FROM
+              if shown.get(name) is not None}
+    mutation_id = str(uuid.uuid4())
+    _set(store, row, mutation_id=mutation_id, fields=dumps(fields), creates=1,
+         base_version=None, seen=None, state="pending", conflicts=None, theirs=None)
+    store.db.execute("UPDATE outbox SET base_version = NULL WHERE entity = ? AND "
+                     "record_id = ? AND seq > ?", (row.entity, row.record_id, row.seq))
+    store.refresh_view(row.entity, row.record_id)
+    return mutation_id
 
 
 def _resolved(row: OutboxRow, keep: str, conflicts: list[str],

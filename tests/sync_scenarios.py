@@ -72,6 +72,7 @@ FAMILY_CONFLICT = {"conflict": ("customer", ["family_name"])}
 NOTE_CONFLICT = {"conflict": ("note", ["body"])}
 SIZE_CONFLICT = {"conflict": ("request", ["size"])}
 STATUS_CONFLICT = {"conflict": ("request", ["status"])}
+GONE = {"conflict": ("note", [])}  # deleted by someone else: no field to compare
 
 SCENARIOS = [
     # -- edit / edit, the same field ---------------------------------------------------------
@@ -160,6 +161,14 @@ SCENARIOS = [
         ("A", "edit", "note", {"body": "A1"}), ("A", "sync"), ("B", "sync"), ("B", "delete"),
         ("B", "sync")],
        {"note": None}),
+    _s("edit_of_a_note_deleted_meanwhile_keep_theirs", [
+        ("A", "delete"), ("A", "sync"), ("B", "edit", "note", {"body": "B1"}),
+        ("B", "sync", GONE), ("B", "resolve", "theirs")],
+       {"note": None}),
+    _s("edit_of_a_note_deleted_meanwhile_keep_mine", [
+        ("A", "delete"), ("B", "edit", "note", {"body": "B1"}), ("A", "sync"),
+        ("B", "sync", GONE), ("B", "resolve", "mine")],
+       {"note.body": "B1"}),
     _s("delete_delete_is_no_conflict", [
         ("A", "delete"), ("B", "delete"), ("A", "sync"), ("B", "sync")],
        {"note": None}),

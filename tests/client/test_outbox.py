@@ -238,8 +238,7 @@ def test_giving_up_a_rejected_new_record_gives_up_its_later_edits(store):
 
 def _in_conflict(store, entity: str, op: str, fields: dict, theirs: dict, conflicts: list):
     """A record pulled at version 2, the associate's mutation, the server's conflict."""
-    record_id = pulled(store, entity, 2, **{"body": "Likes navy", "status": "open",
-                                             "size": "38", "colour": "tan"})
+    record_id = pulled(store, entity, 2, body="Likes navy", status="open", size="38", colour="tan")
     capture = Capture(store)
     if op == "delete":
         captured = capture.delete_note(record_id)
@@ -353,3 +352,39 @@ def test_a_tablet_file_of_the_first_layout_moves_on_with_its_queued_edits(tmp_pa
         assert sent(store) == [("upsert", {"body": "x"}, 4)]
     finally:
         store.close()
+
+
+def _note_deleted_meanwhile(store, customer_on_tablet: bool = True):
+    customer_id = pulled(store, "customer", 1, given_name="Ada") if customer_on_tablet \
+        else str(uuid.uuid4())
+    note_id = pulled(store, "note", 2, body="Likes navy", customer_id=customer_id)
+    edit = Capture(store).edit_note(note_id, "Likes grey")
+    answer_all(store, "conflict", conflicts=[], record=None, version=None)
+    return customer_id, note_id, edit.mutation_id
+
+
+def test_an_edit_of_a_note_deleted_meanwhile_waits_for_the_associate(store):
+    _, note_id, mutation_id = _note_deleted_meanwhile(store)
+    assert store.counts()["conflict"] == 1
+    assert store.shown("note", note_id)["body"] == "Likes grey"  # what they wrote, kept
+    with pytest.raises(ValueError, match="nothing to merge"):
+        outbox.resolve(store, mutation_id, "merge", {"body": "x"})
+
+
+def test_keeping_theirs_lets_a_note_deleted_meanwhile_go(store):
+    _, note_id, mutation_id = _note_deleted_meanwhile(store)
+    assert outbox.resolve(store, mutation_id, "theirs") is None
+    assert store.outbox() == [] and store.shown("note", note_id) is None
+
+
+def test_keeping_mine_brings_a_note_deleted_meanwhile_back_with_its_text(store):
+    customer_id, note_id, mutation_id = _note_deleted_meanwhile(store)
+    assert outbox.resolve(store, mutation_id, "mine") is not None
+    assert sent(store) == [("upsert", {"customer_id": customer_id, "body": "Likes grey"},
+                            None)]
+    assert outbox.next_batch(store, 1)[0].row.creates
+
+
+def test_an_edit_of_a_note_of_a_customer_gone_from_the_tablet_is_let_go(store):
+    _, note_id, _ = _note_deleted_meanwhile(store, customer_on_tablet=False)
+    assert store.outbox() == [] and store.shown("note", note_id) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from client import outbox, remote
@@ -115,7 +116,8 @@ def test_keeping_mine_sends_it_over_their_version(pair, session, live_server):
     assert_cache_is_the_servers(first, live_server)
 
 
-def test_an_edit_of_a_record_deleted_on_the_server_is_dropped(pair, session, live_server):
+def test_an_edit_of_a_note_deleted_on_the_server_waits_then_theirs_lets_it_go(
+        pair, session, live_server):
     first, second, customer_id, _ = pair
     note = first.capture.note(customer_id, "Likes navy")
     sync(first)
@@ -127,9 +129,33 @@ def test_an_edit_of_a_record_deleted_on_the_server_is_dropped(pair, session, liv
 
     sync(first)
 
+    [waiting] = first.store.outbox("conflict")  # the associate is told, nothing is lost
+    assert first.store.shown("note", note.record_id)["body"] == "Likes navy, grey and black"
+    outbox.resolve(first.store, waiting.mutation_id, "theirs")
+    sync(first)
     assert first.store.outbox() == [] and first.store.shown("note", note.record_id) is None
     assert on_server(session, Note, note.record_id) is None
     assert_cache_is_the_servers(first, live_server)
+
+
+def test_edits_of_an_erased_customers_records_are_let_go_without_asking(
+        pair, world, session, live_server):
+    first, _, customer_id, request_id = pair
+    note = first.capture.note(customer_id, "Likes navy")
+    sync(first)
+    first.capture.edit_note(note.record_id, "Likes navy and grey")
+    first.capture.edit_request(request_id, size="39")
+    first.capture.edit_customer(customer_id, family_name="Byron")
+    erased = requests.post(f"{live_server}/api/v1/customers/{customer_id}/erasure", json={},
+                           headers=world.headers("admin"), timeout=30)
+    assert erased.status_code == 200, erased.text
+
+    sync(first)
+
+    assert first.store.outbox() == []  # nothing to decide: an erasure is never undone
+    assert first.store.shown("note", note.record_id) is None
+    assert on_server(session, Note, note.record_id) is None
+    assert on_server(session, Customer, customer_id).family_name != "Byron"
 
 
 def test_a_status_change_on_a_request_closed_elsewhere_gives_way(pair, session, live_server):
