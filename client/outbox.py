@@ -60,7 +60,8 @@ def capture(store: LocalStore, entity: str, op: str, record_id: str, fields: dic
     with store.transaction():
         cached = store.cached(entity, record_id)
         creates = op != "delete" and cached is None
-        base = None if creates or cached is None else cached.version
+        base = None if creates or cached is None else _base_seen(
+            cached.version, store.outbox_for(entity, record_id), op, fields)
         store.db.execute(
             "INSERT INTO outbox (mutation_id, entity, op, record_id, fields, captured_at, "
             "captured_by, creates, base_version, seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -69,6 +70,17 @@ def capture(store: LocalStore, entity: str, op: str, record_id: str, fields: dic
              base, dumps(_seen(entity, op, fields, cached.body if cached else None))))
         store.refresh_view(entity, record_id)
     return mutation_id
+
+
+def _base_seen(version: int | None, queued: list[OutboxRow], op: str,
+               fields: dict[str, Any]) -> int | None:
+    """The version the associate's view stood on, for these fields: the copy's, or, where
+    one of our queued mutations shows its own value of a field over the copy, the older
+    version that one stood on (what the copy had there is unseen). None: not known yet."""
+    bases = [version] + [row.base_version for row in queued
+                         if op == "delete" or row.op == "delete"
+                         or not set(row.fields).isdisjoint(fields)]
+    return None if None in bases else min(bases)
 
 
 def _seen(entity: str, op: str, fields: dict[str, Any],
@@ -132,7 +144,8 @@ def settle(store: LocalStore, batch: list[Outgoing], results: list[dict[str, Any
                 continue  # settled already by an earlier answer in this push (record gone)
             status = result.get("status")
             if status in ("applied", "duplicate"):
-                _applied(store, row, result.get("version"))
+                # Unchanged: the version is not one this mutation made (see _follow_on).
+                _applied(store, row, None if result.get("unchanged") else result.get("version"))
             elif status == "conflict":
                 _conflict(store, row, result)
             elif status == "rejected" and not result.get("retry"):
@@ -152,10 +165,13 @@ def _applied(store: LocalStore, row: OutboxRow, version: int | None) -> None:
         store.put_server_copy(row.entity, row.record_id, known, None)
     elif version is not None and (known is None or version > known):
         # On the server, not yet in our copy: lay it on the copy until the pull brings
-        # the server's own (the copy keeps the version it had: what it shows beyond
-        # that is ours, not necessarily all of the server's).
+        # the server's own. Applied on our copy's version at the very next one (a creation
+        # at 1), the copy is the server's at that version, as far as the tablet edits it;
+        # else it keeps the version it had (what it shows beyond is ours, not all theirs).
+        exact = known == row.base_version and version == (known or 0) + 1
         server = overlay.apply(cached.server if cached else None, row.as_mutation)
-        store.put_server_copy(row.entity, row.record_id, known, server, awaiting_pull=True)
+        store.put_server_copy(row.entity, row.record_id, version if exact else known, server,
+                              awaiting_pull=True)
 
 
 def _follow_on(store: LocalStore, row: OutboxRow, version: int | None) -> None:
@@ -208,8 +224,9 @@ def _restorable(store: LocalStore, row: OutboxRow) -> bool:
 
 
 def _let_go(store: LocalStore, row: OutboxRow) -> None:
-    """The record is gone from the server: so are our mutations of it."""
-    store.db.execute("DELETE FROM outbox WHERE entity = ? AND record_id = ?",
+    """The record is gone from the server: so are our edits of it (a delete of ours still
+    goes, and is answered as done)."""
+    store.db.execute("DELETE FROM outbox WHERE entity = ? AND record_id = ? AND op != 'delete'",
                      (row.entity, row.record_id))
     cached = store.cached(row.entity, row.record_id)
     store.put_server_copy(row.entity, row.record_id, cached.version if cached else None, None)
@@ -337,24 +354,26 @@ _NOTE_CREATED_FROM = ("customer_id", "request_id", "body")
 
 
 def _deleted_meanwhile(store: LocalStore, row: OutboxRow, keep: str) -> str | None:
-    """Their side is a delete: let the note go, or bring it back as the associate has it
-    (a creation with its id; later edits of it follow the creation)."""
+    """Their side is a delete: let the note go, or bring it back as the associate has it,
+    as a new note (a new id: a tablet still holding an edit of the deleted one is told
+    too, rather than writing over this one unseen). Later edits of it follow."""
     if keep == "merge":
         raise ValueError("The note was deleted meanwhile: nothing to merge with. Keep yours "
                          "(the note comes back) or theirs (it stays deleted).")
     if keep == "theirs":
         _let_go(store, row)
-        store.refresh_view(row.entity, row.record_id)
         return None
     shown = store.shown(row.entity, row.record_id) or {}
     fields = {name: shown.get(name) for name in _NOTE_CREATED_FROM
               if shown.get(name) is not None}
-    mutation_id = str(uuid.uuid4())
-    _set(store, row, mutation_id=mutation_id, fields=dumps(fields), creates=1,
-         base_version=None, seen=None, state="pending", conflicts=None, theirs=None)
-    store.db.execute("UPDATE outbox SET base_version = NULL WHERE entity = ? AND "
-                     "record_id = ? AND seq > ?", (row.entity, row.record_id, row.seq))
-    store.refresh_view(row.entity, row.record_id)
+    mutation_id, record_id = str(uuid.uuid4()), str(uuid.uuid4())
+    _set(store, row, mutation_id=mutation_id, record_id=record_id, fields=dumps(fields),
+         creates=1, base_version=None, seen=None, state="pending", conflicts=None, theirs=None)
+    store.db.execute("UPDATE outbox SET record_id = ?, base_version = NULL WHERE entity = ? "
+                     "AND record_id = ? AND seq > ?",
+                     (record_id, row.entity, row.record_id, row.seq))
+    _let_go(store, row)
+    store.refresh_view(row.entity, record_id)
     return mutation_id
 
 

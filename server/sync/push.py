@@ -432,9 +432,12 @@ def _update(session, actor, rules: EntityRules, mutation, record) -> dict[str, A
         return _conflict(mutation["entity"], rules, record, conflicts)
     if "status" in changes and mutation["captured_by"]:
         changes.setdefault("changed_by", mutation["captured_by"])
+    version = record.version
     record = rules.update(session, actor, record.id, changes)
     session.flush()
-    return _applied(mutation["entity"], record)
+    # `unchanged`: the record held these values already; its version is someone else's.
+    return _applied(mutation["entity"], record) | ({"unchanged": True}
+                                                    if record.version == version else {})
 
 
 def _delete(session, actor, rules: EntityRules, mutation, record) -> dict[str, Any]:

@@ -382,7 +382,10 @@ def test_keeping_mine_brings_a_note_deleted_meanwhile_back_with_its_text(store):
     assert outbox.resolve(store, mutation_id, "mine") is not None
     assert sent(store) == [("upsert", {"customer_id": customer_id, "body": "Likes grey"},
                             None)]
-    assert outbox.next_batch(store, 1)[0].row.creates
+    [restored] = outbox.next_batch(store, 1)
+    assert restored.row.creates and restored.row.record_id != note_id  # a new note
+    assert store.shown("note", note_id) is None
+    assert store.shown("note", restored.row.record_id)["body"] == "Likes grey"
 
 
 def test_an_edit_of_a_note_of_a_customer_gone_from_the_tablet_is_let_go(store):

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from client import outbox
 from client.tablet import Tablet
 from server.consent.models import ConsentEvent
+from server.notes.models import Note
 from tests import sync_scenarios
 from tests.client.helpers import snapshot, sync
 from tests.factories import make_customer, make_note, make_request, make_tablet
@@ -85,6 +86,10 @@ def server_reader(live_server: str, token: str, session):
             session.close()
             return session.scalar(sa.select(sa.func.count()).select_from(ConsentEvent).where(
                 ConsentEvent.customer_id == uuid.UUID(record_id)))
+        if entity == "note_bodies":
+            session.close()
+            return sorted(session.scalars(sa.select(Note.body).where(
+                Note.customer_id == uuid.UUID(record_id))))
         held = snapshot(live_server, token).get((entity, record_id))
         return None if held is None else held[1]
     return server
