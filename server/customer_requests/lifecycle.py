@@ -42,6 +42,11 @@ def check(current: str, target: str, reason: str | None) -> None:
         raise IllegalTransition(
             f"A request that is {spoken(current)} cannot become {spoken(target)}.",
             current=current, allowed=list(allowed))
+    check_reason(target, reason)
+
+
+def check_reason(target: str, reason: str | None) -> None:
+    """Raise unless `reason` may go with a request becoming (or being) `target`."""
     if target in REASON_REQUIRED and reason not in REASONS[target]:
         raise Rejected(errors={"reason": [f"Give one of: {', '.join(REASONS[target])}."]})
     if target not in REASON_REQUIRED and reason is not None:

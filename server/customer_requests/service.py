@@ -187,10 +187,13 @@ def update(session: Session, actor: Actor, request_id: uuid.UUID, changes: dict[
     if target is not None and target != record.status:
         _apply_status(record, actor, target, reason, changed_by)
         _follow_up(session, record)
-    elif reason is not None and target is None:
-        # (With the status it already has, the step was taken already, e.g. by another
-        # tablet closing it the same way: nothing to do.)
-        raise Rejected(errors={"reason": ["A reason goes with a change of status."]})
+    elif target is not None:
+        # The step it has taken already (another tablet closed it the same way): nothing
+        # to do, if the reason fits the status.
+        lifecycle.check_reason(target, reason)
+    elif reason is not None:
+        raise Rejected(errors={"reason": ["A reason goes with a new status: choose the status "
+                                          "too, or clear the reason."]})
     session.flush()
     changelog.record(session, "request", record)
     return record

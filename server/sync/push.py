@@ -44,7 +44,7 @@ from server.core.errors import (
 )
 from server.core.plainschema import QuickLoad
 from server.core.versioning import changed_since
-from server.core.wording import with_article
+from server.core.wording import spoken, with_article
 from server.customer_requests import service as requests
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
@@ -336,8 +336,9 @@ def _result_of_error(mutation: dict[str, Any], error: Exception) -> dict[str, An
     if isinstance(error, ValidationError):
         return _rejected(mutation_id, error.messages)
     if isinstance(error, IllegalTransition):
-        allowed = ", ".join(error.extra["allowed"]) or "none"
-        return _rejected(mutation_id, {"status": [f"{error.detail} Allowed: {allowed}."]})
+        allowed = ", ".join(map(spoken, error.extra["allowed"]))
+        then = f"It can become: {allowed}." if allowed else "It is closed: it stays as it is."
+        return _rejected(mutation_id, {"status": [f"{error.detail} {then}"]})
     if isinstance(error, Rejected):
         return _rejected(mutation_id, error.errors or {"fields": [error.detail]})
     if isinstance(error, Gone):
@@ -357,7 +358,8 @@ def _replay(session: Session, actor: Actor, mutation_id: uuid.UUID) -> dict[str,
     if stored is None:
         return None
     if stored.device_id != actor.device_id and not _same_store(session, actor, stored):
-        return _rejected(str(mutation_id), {"mutation_id": ["Used by another device."]})
+        return _rejected(str(mutation_id), {"mutation_id": [
+            "Another tablet sent this change already: discard it here."]})
     return stored.result | {"status": "duplicate"}
 
 

@@ -102,7 +102,7 @@ def test_status_changes_obey_the_lifecycle(client, world, session):
         mutation("request", record.id, {"status": "ready"}, base_version=2),
     ])
     assert [r["status"] for r in results] == ["applied", "rejected"]
-    assert "Allowed: none" in results[1]["errors"]["status"][0]
+    assert "It is closed: it stays as it is." in results[1]["errors"]["status"][0]
     history = client.get(f"/api/v1/requests/{record.id}", headers=world.tablet_a.headers)
     assert history.json["history"][-1]["changed_by"] == "A-117"
 
