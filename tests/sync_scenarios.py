@@ -16,6 +16,7 @@ Actions:
     status STATUS [REASON]  a step of the request's lifecycle
     delete                  the note deleted
     withdraw                a consent event (marketing by email withdrawn) for the customer
+    new_note BODY           a new note for the customer
     sync [EXPECT]           push and pull; EXPECT: {"conflict": (ENTITY, [FIELDS])} and/or
                             {"attention": ENTITY}
     resolve KEEP [VALUES]   the one conflict waiting: "mine", "theirs" or "merge" (VALUES)
@@ -45,6 +46,7 @@ class Driver(Protocol):
     def status(self, request_id: str, status: str, reason: str | None) -> None: ...
     def delete_note(self, note_id: str) -> None: ...
     def withdraw(self, customer_id: str) -> None: ...
+    def new_note(self, customer_id: str, body: str) -> None: ...
     def sync(self) -> None: ...
     def conflicts(self) -> list[dict[str, Any]]: ...
     def attention(self) -> list[dict[str, Any]]: ...
@@ -212,6 +214,12 @@ SCENARIOS = [
         ("B", "edit", "customer", {"family_name": "B1"}), ("B", "withdraw"), ("A", "sync"),
         ("B", "sync", FAMILY_CONFLICT), ("B", "resolve", "theirs")],
        {"customer.family_name": "A1"}, consents=2),
+    _s("creations_never_conflict", [
+        ("A", "new_note", "A's note"), ("B", "new_note", "B's note"),
+        ("A", "edit", "customer", {"family_name": "A1"}),
+        ("B", "edit", "customer", {"family_name": "B1"}), ("A", "sync"),
+        ("B", "sync", FAMILY_CONFLICT), ("B", "resolve", "merge", {"family_name": "A1 B1"})],
+       {"customer.family_name": "A1 B1"}, notes=["A's note", "B's note", "Likes navy"]),
     # -- three tablets --------------------------------------------------------------------
     _s("three_tablets_three_fields", [
         ("A", "edit", "customer", {"family_name": "A1"}),
@@ -279,6 +287,8 @@ def _play(tablet: Driver, step: tuple, ids: dict[str, str], name: str) -> None:
         tablet.delete_note(ids["note"])
     elif action == "withdraw":
         tablet.withdraw(ids["customer"])
+    elif action == "new_note":
+        tablet.new_note(ids["customer"], args[0])
     elif action == "sync":
         tablet.sync()
         _expect_waiting(tablet, args[0] if args else {}, f"{name}: after {step}")

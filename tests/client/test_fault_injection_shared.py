@@ -272,7 +272,9 @@ def test_tablets_editing_shared_records_through_faults_lose_nothing(
             sim.sync()
         faults = sum(proxy.faults.values())
 
-    assert faults > 0 and proxy.statuses[500] == 0 and proxy.statuses[503] <= faults
+    assert faults >= FAULT_RATE * proxy.requests / 2, (faults, proxy.requests)
+    assert proxy.statuses[200] > 0 and all(code < 500 for code in proxy.statuses), \
+        proxy.statuses  # what the server itself answered: never a 5xx
     for sim in sims:
         left = sim.tablet.store.outbox()
         assert left == [], (sim.name, left, sim.tablet.store.cached(left[0].entity,

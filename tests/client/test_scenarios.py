@@ -43,6 +43,9 @@ class PythonTablet:
         self.capture.consent(customer_id, "marketing", "email", "withdraw",
                              method="associate_entry")
 
+    def new_note(self, customer_id: str, body: str) -> None:
+        self.capture.note(customer_id, body)
+
     def sync(self) -> None:
         sync(self.tablet)
 
