@@ -340,9 +340,8 @@ def resolve(store: LocalStore, mutation_id: str, keep: str,
             return _deleted_meanwhile(store, row, keep)
         theirs, conflicts = row.theirs, row.conflicts or []
         fields = _resolved(row, keep, conflicts, values)
-        seen = _seen(row.entity, row.op, fields, theirs) if theirs else row.seen
-        new_id = (_send_again(store, row, fields, theirs.get("version"), seen)
-                  if fields is not None else _give_up(store, row))
+        new_id = (_give_up(store, row) if fields is None else _send_again(
+            store, row, fields, theirs.get("version"), _seen(row.entity, row.op, fields, theirs)))
         if keep != "mine":
             _show_theirs(store, row, theirs, conflicts)
         store.refresh_view(row.entity, row.record_id)
