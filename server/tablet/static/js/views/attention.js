@@ -1,8 +1,9 @@
 // "Needs attention": what the server refused, with its reasons, to fix and send again
-// or give up; and conflicts, to keep mine or theirs.
+// or give up; and conflicts, to keep mine, keep theirs or merge (conflict.js).
 
 import { h } from "../dom.js";
 import * as outbox from "../outbox.js";
+import { conflicted } from "./conflict.js";
 
 function errorsOf(errors) {
   return Object.entries(errors || {}).map(([name, messages]) =>
@@ -50,19 +51,6 @@ function rejected(app, row) {
         drafts.delete(row.mutation_id);
         return outbox.discard(app.local, row.mutation_id);
       } }, "Discard")));
-}
-
-function conflicted(app, row) {
-  const theirs = row.theirs || {};
-  const keep = (side) => async () => { await outbox.resolve(app.local, row.mutation_id, side); app.engine.sync(); };
-  return h("li", { class: "conflict", "data-mutation": row.mutation_id },
-    h("strong", {}, `${row.entity}: changed on the server meanwhile`),
-    h("ul", {}, (row.conflicts || []).map((name) => h("li", {},
-      `${name}: mine "${row.fields[name] ?? ""}", theirs "${theirs[name] ?? ""}"`))),
-    h("div", { class: "actions" },
-      h("button", { class: "primary", onclick: keep("mine") }, "Keep mine"),
-      h("button", { onclick: keep("theirs") }, "Keep theirs"),
-      h("button", { class: "quiet", onclick: () => outbox.discard(app.local, row.mutation_id) }, "Discard")));
 }
 
 export function render(app) {
