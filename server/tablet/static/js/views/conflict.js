@@ -1,7 +1,7 @@
 // A conflict, in the shop's words: what the associate changed, what someone else changed
 // meanwhile, and the choice (outbox.resolve): keep mine, keep theirs, or merge the two
-// (an input per field in conflict, filled with theirs). A delete cannot be merged: the
-// note goes, or stays as they left it.
+// (an input per field in conflict, filled with theirs), or give the whole change up. A
+// delete cannot be merged: the note goes, or stays as they left it.
 
 import { h, fullName } from "../dom.js";
 import * as outbox from "../outbox.js";
@@ -67,7 +67,8 @@ function mergeForm(app, row, theirs, message) {
     const text = inputs[i].querySelector("input, select").value.trim();
     return [name, text || null];
   }));
-  return h("div", { class: "merge", "data-testid": "merge" }, inputs,
+  return h("div", { class: "merge", "data-testid": "merge" },
+    h("p", {}, "Write what it should be (it starts as theirs):"), inputs,
     h("div", { class: "actions" },
       h("button", { class: "primary", onclick: () => choose(app, row, "merge", values(), message) },
         "Save merged"),
@@ -79,7 +80,7 @@ function deleted(app, row, theirs, message) {
   return [
     h("strong", {}, `You deleted this note${about(app, row, theirs)}; someone else changed it meanwhile`),
     h("p", {}, "Their note: ", shown("body", theirs.body)),
-    message,
+    h("p", {}, "Delete it anyway, or keep the note as they left it."), message,
     h("div", { class: "actions" },
       h("button", { class: "primary", onclick: () => choose(app, row, "mine", null, message) },
         "Keep mine (delete it)"),
@@ -93,11 +94,14 @@ function edited(app, row, theirs, message) {
   const startMerge = () => { merging.set(row.mutation_id, new Map()); app.local.changed(); };
   return [
     h("strong", {}, `Someone else changed ${THING[row.entity] || row.entity}${about(app, row, theirs)} meanwhile`),
-    sides(row, theirs), message,
+    sides(row, theirs),
+    open ? null : h("p", {}, "Keep yours, keep theirs, or merge the two."), message,
     open ? mergeForm(app, row, theirs, message) : h("div", { class: "actions" },
       h("button", { class: "primary", onclick: () => choose(app, row, "mine", null, message) }, "Keep mine"),
       h("button", { onclick: () => choose(app, row, "theirs", null, message) }, "Keep theirs"),
-      h("button", { onclick: startMerge }, "Merge")),
+      h("button", { onclick: startMerge }, "Merge"),
+      h("button", { class: "quiet", onclick: () => outbox.discard(app.local, row.mutation_id) },
+        "Discard my whole change")),
   ];
 }
 
