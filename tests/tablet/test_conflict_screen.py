@@ -54,7 +54,7 @@ def test_keep_mine_on_a_note_deleted_while_another_tablet_changed_it_deletes_it(
         for name in ("Keep mine (delete it)", "Keep theirs (keep their note)"):
             box = tray.get_by_role("button", name=name).bounding_box()
             assert box["height"] >= 44 and box["width"] >= 44
-        shot(page_b, "13-delete-conflict")
+        shot(page_b, "14-delete-conflict")
         tray.get_by_role("button", name="Keep mine (delete it)").click()
         page_b.get_by_test_id("attention-count").get_by_text("Needs attention: 0").wait_for()
         wait_synced(page_b)
@@ -96,7 +96,7 @@ def test_a_merge_offers_each_field_in_conflict_filled_with_theirs(browser, live_
         merged = tray.get_by_label("Last name")
         assert merged.input_value() == "Lovelace"
         merged.fill("King-Lovelace")
-        shot(page_b, "14-merge")
+        shot(page_b, "15-merge")
         tray.get_by_role("button", name="Save merged").click()
         page_b.get_by_test_id("attention-count").get_by_text("Needs attention: 0").wait_for()
         wait_synced(page_b)
