@@ -36,8 +36,10 @@ HARNESS = """async (name) => {
     return outbox.settle(local, batch, batch.map(({ row, base }) => (
       { mutation_id: row.mutation_id, status, version: (base || 0) + 1, ...result })));
   };
+  const ada = () => pulled("customer", 1, { given_name: "Ada", family_name: "Byron" });
   const counts = async () => { await local.recount(); return local.counts; };
-  window.t = { outbox, local, pulled, sent, answerAll, counts, capture: new Capture(local, null) };
+  window.t = { outbox, local, pulled, ada, sent, answerAll, counts,
+               capture: new Capture(local, null) };
 }"""
 
 
@@ -83,7 +85,7 @@ def test_an_edit_captured_after_its_creation_went_stands_on_the_creations_versio
 def test_an_edit_keeps_the_base_its_associate_saw_whatever_is_pulled_later(page):
     """The lost update of issue 25: B edits a name twice offline; the first goes; A
     corrects it; B's second edit must go on the version B saw, not on A's."""
-    js(page, """const id = await t.pulled("customer", 1, { given_name: "Ada", family_name: "Byron" });
+    js(page, """const id = await t.ada();
         window.customer = id;
         await t.capture.editCustomer(id, { family_name: "B-first" });
         await t.capture.editCustomer(id, { family_name: "B-second" });""")
@@ -96,7 +98,7 @@ def test_an_edit_keeps_the_base_its_associate_saw_whatever_is_pulled_later(page)
 
 
 def test_an_edit_applied_over_other_writers_leaves_the_next_on_the_base_seen(page):
-    js(page, """const id = await t.pulled("customer", 1, { given_name: "Ada", family_name: "Byron" });
+    js(page, """const id = await t.ada();
         await t.capture.editCustomer(id, { family_name: "B-first" });
         await t.capture.editCustomer(id, { family_name: "B-second" });
         await t.answerAll("applied", { version: 5 });  /* others wrote 2 to 4 */""")
@@ -104,7 +106,7 @@ def test_an_edit_applied_over_other_writers_leaves_the_next_on_the_base_seen(pag
 
 
 def test_a_conflict_with_our_own_earlier_value_is_sent_again_without_asking(page):
-    js(page, """const id = await t.pulled("customer", 1, { given_name: "Ada", family_name: "Byron" });
+    js(page, """const id = await t.ada();
         await t.capture.editCustomer(id, { family_name: "B-first" });
         await t.capture.editCustomer(id, { family_name: "B-second" });
         await t.answerAll("applied", { version: 5 });
@@ -115,7 +117,7 @@ def test_a_conflict_with_our_own_earlier_value_is_sent_again_without_asking(page
 
 
 def test_a_conflict_with_someone_elses_value_waits_for_the_associate(page):
-    js(page, """const id = await t.pulled("customer", 1, { given_name: "Ada", family_name: "Byron" });
+    js(page, """const id = await t.ada();
         await t.capture.editCustomer(id, { family_name: "B-first" });
         await t.answerAll("conflict", { conflicts: ["family_name"], record:
           { id, given_name: "Ada", family_name: "A-fix", version: 3 } });""")
@@ -124,7 +126,8 @@ def test_a_conflict_with_someone_elses_value_waits_for_the_associate(page):
 
 
 def test_edits_of_different_fields_share_a_push_edits_of_one_field_do_not(page):
-    js(page, """const id = await t.pulled("request", 4, { status: "open", size: "38", colour: "tan" });
+    js(page, """const id = await t.pulled("request", 4, { status: "open", size: "38",
+                                                         colour: "tan" });
         await t.capture.editRequest(id, { size: "40" });
         await t.capture.editRequest(id, { colour: "red" });
         await t.capture.editRequest(id, { size: "41" });""")
@@ -134,7 +137,8 @@ def test_edits_of_different_fields_share_a_push_edits_of_one_field_do_not(page):
 def test_a_rejection_marked_retry_stays_pending(page):
     js(page, """const id = await t.pulled("note", 2, { body: "Likes navy" });
         await t.capture.editNote(id, "Likes grey");
-        await t.answerAll("rejected", { errors: { id: ["Written concurrently."] }, retry: true });""")
+        await t.answerAll("rejected", { errors: { id: ["Written concurrently."] },
+                                        retry: true });""")
     assert counts(page) == {"pending": 1, "attention": 0, "conflict": 0}
     assert sent(page) == [["upsert", {"body": "Likes grey"}, 2]]
 
@@ -239,7 +243,7 @@ def test_a_merge_names_only_fields_in_conflict(page, values):
 
 
 def test_a_consent_event_goes_on_beside_a_conflict_of_its_customer(page):
-    js(page, """const id = await t.pulled("customer", 1, { given_name: "Ada", family_name: "Byron" });
+    js(page, """const id = await t.ada();
         await t.capture.editCustomer(id, { family_name: "B1" });
         await t.answerAll("conflict", { conflicts: ["family_name"], record:
           { id, given_name: "Ada", family_name: "A1", version: 2 } });
