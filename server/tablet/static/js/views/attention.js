@@ -3,7 +3,7 @@
 
 import { h } from "../dom.js";
 import * as outbox from "../outbox.js";
-import { conflicted } from "./conflict.js";
+import { conflicted, label } from "./conflict.js";
 
 function errorsOf(errors) {
   return Object.entries(errors || {}).map(([name, messages]) =>
@@ -26,23 +26,31 @@ function draftOf(mutationId) {
   return drafts.get(mutationId);
 }
 
+const WHAT = { customer: "this customer's details", request: "this request", note: "this note",
+  consent: "this consent answer" };
+
+function refusal(row) {
+  const what = WHAT[row.entity] || row.entity;
+  return row.op === "delete" ? `The server refused to delete ${what}` : `The server refused ${what}`;
+}
+
 function rejected(app, row) {
   const fixes = draftOf(row.mutation_id);
   const errors = errorsOf(row.errors);
   const inputs = errors.filter(([name]) => fixable(row, name)).map(([name]) => {
     const value = fixes.has(name) ? fixes.get(name) : row.fields[name] || "";
-    const input = h("input", { value, "aria-label": `Fix ${name}`,
+    const input = h("input", { value, "aria-label": `Fix ${label(row.entity, name)}`,
       oninput: (event) => fixes.set(name, event.target.value) });
-    return h("label", { class: "field" }, h("span", {}, name), input);
+    return h("label", { class: "field" }, h("span", {}, label(row.entity, name)), input);
   });
   const typed = () => Object.fromEntries([...fixes].map(([name, text]) => [name, text.trim() || null]));
   return h("li", { class: "attention", "data-mutation": row.mutation_id },
-    h("strong", {}, `${row.entity} ${row.op}: refused`),
+    h("strong", {}, refusal(row)),
     h("ul", { class: "errors" }, errors.map(([name, text]) =>
-      h("li", {}, name.startsWith("_") ? text : `${name}: ${text}`))),
+      h("li", {}, name.startsWith("_") ? text : `${label(row.entity, name)}: ${text}`))),
     h("pre", {}, JSON.stringify(row.fields, null, 1)), inputs,
     h("div", { class: "actions" },
-      inputs.length ? h("button", { class: "primary", onclick: async () => {
+      inputs.length || row.op === "delete" ? h("button", { class: "primary", onclick: async () => {
         await outbox.requeue(app.local, row.mutation_id, typed());
         drafts.delete(row.mutation_id);
         app.engine.sync();
