@@ -1,5 +1,7 @@
-"""The conflict screen, in a real browser with two tablets: a note one associate deleted
-while another changed it is shown in plain words, and "Keep mine" keeps the delete."""
+"""What the associate is asked, in a real browser: a note one associate deleted while
+another changed it is shown in plain words, and "Keep mine" keeps the delete; a merge is
+typed on the screen; a push the server could not write for a concurrent one is sent
+again without asking anybody."""
 
 from __future__ import annotations
 
@@ -105,3 +107,31 @@ def test_a_merge_offers_each_field_in_conflict_filled_with_theirs(browser, live_
     finally:
         for context in contexts:
             context.close()
+
+
+def test_a_push_refused_as_written_concurrently_is_sent_again_unseen(live_server, context,
+                                                                     tablet, session):
+    ada = factories.make_customer(session, tablet.actor, given_name="Ada", family_name="Byron")
+    page = context.new_page()
+    enrol(page, live_server, tablet.token)
+    refused = []
+
+    def first_push_written_concurrently(route):
+        if refused:
+            route.continue_()
+            return
+        mutations = route.request.post_data_json["mutations"]
+        refused.extend(m["mutation_id"] for m in mutations)
+        route.fulfill(json={"cursor": None, "results": [
+            {"mutation_id": m["mutation_id"], "status": "rejected", "retry": True,
+             "errors": {"_schema": ["Written concurrently; pull, then push again."]}}
+            for m in mutations]})
+
+    page.route("**/api/v1/sync/push", first_push_written_concurrently)
+    page.evaluate("(id) => window.blackbook.capture.editCustomer(id, { family_name: 'King' })",
+                  str(ada.id))
+    page.evaluate("() => window.blackbook.engine.sync()")
+    wait_synced(page)  # and nothing needs attention
+    assert refused
+    _, held = snapshot(live_server, tablet.token)[("customer", str(ada.id))]
+    assert held["family_name"] == "King"
