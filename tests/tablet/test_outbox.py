@@ -134,6 +134,20 @@ def test_edits_of_different_fields_share_a_push_edits_of_one_field_do_not(page):
     assert sent(page) == [["upsert", {"size": "40"}, 4], ["upsert", {"colour": "red"}, 4]]
 
 
+def test_a_refused_creation_sent_again_is_still_a_creation_with_its_edits_after_it(page):
+    js(page, """const id = await t.ada();
+        const note = await t.capture.note(id, "Likes navy");
+        await t.capture.editNote(note, "Likes teal");
+        await t.answerAll("rejected", { errors: { body: ["Too long."] } });
+        const [row] = await t.outbox.rows(t.local, "attention");
+        await t.outbox.requeue(t.local, row.mutation_id, { body: "Likes navy!" });""")
+    batch = sent(page)
+    assert [(op, fields.get("body"), base) for op, fields, base in batch] == [
+        ("upsert", "Likes navy!", None)]  # its edit waits until it is applied
+    js(page, "return t.answerAll('applied', { version: 3 });")
+    assert sent(page) == [["upsert", {"body": "Likes teal"}, 3]]
+
+
 def test_a_rejection_marked_retry_stays_pending(page):
     js(page, """const id = await t.pulled("note", 2, { body: "Likes navy" });
         await t.capture.editNote(id, "Likes grey");
