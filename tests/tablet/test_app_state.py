@@ -62,12 +62,13 @@ def test_a_newer_version_opening_the_database_is_not_blocked_by_an_open_tab(
     enrol(page, live_server, tablet.token)
     newer = context.new_page()  # another tab of the same origin, as a new build would be
     newer.goto(f"{live_server}/healthz")
-    outcome = newer.evaluate("""() => new Promise((resolve) => {
-        const request = indexedDB.open("blackbook-tablet", 2);
+    current = page.evaluate("() => window.blackbook.local.db.version")
+    outcome = newer.evaluate("""(version) => new Promise((resolve) => {
+        const request = indexedDB.open("blackbook-tablet", version);
         request.onblocked = () => resolve("blocked");
         request.onsuccess = () => { request.result.close(); resolve("upgraded"); };
         request.onerror = () => resolve(String(request.error));
-    })""")
+    })""", current + 1)
     assert outcome == "upgraded"
     page.get_by_test_id("outdated").get_by_text("Reload this page").wait_for()
     assert page.get_by_role("button", name="Reload").is_visible()

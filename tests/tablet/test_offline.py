@@ -110,7 +110,7 @@ def test_an_edit_made_offline_that_crosses_one_on_the_server_is_shown_to_resolve
     page.get_by_test_id("attention-count").get_by_text("Needs attention: 1").wait_for()
     page.get_by_test_id("attention-count").click()
     tray = page.get_by_test_id("tray")
-    tray.get_by_text('family_name: mine "King", theirs "Byron"').wait_for()
+    tray.get_by_text("Last name: yours “King”, theirs “Byron”").wait_for()
     shot(page, "12-conflict")
     tray.get_by_role("button", name="Keep mine").click()
     page.get_by_test_id("attention-count").get_by_text("Needs attention: 0").wait_for()

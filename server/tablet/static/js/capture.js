@@ -69,6 +69,12 @@ export class Capture {
       given({ customer_id: customerId, ...fields }));
   }
 
+  editRequest(id, fields) {
+    this.existing("request", id);
+    refuseUnless(Object.keys(fields).length, "fields", "Nothing changed.");
+    return this.queue("request", "upsert", id, fields);
+  }
+
   requestStatus(id, status, reason = null) {
     this.existing("request", id);
     return this.queue("request", "upsert", id, { status, reason, changed_by: this.associate || null });
@@ -78,6 +84,17 @@ export class Capture {
     this.existing("customer", customerId, "customer_id");
     refuseUnless(body && body.trim(), "body", "Write the note first.");
     return this.queue("note", "upsert", crypto.randomUUID(), { customer_id: customerId, body });
+  }
+
+  editNote(id, body) {
+    this.existing("note", id);
+    refuseUnless(body && body.trim(), "body", "Write the note first.");
+    return this.queue("note", "upsert", id, { body });
+  }
+
+  deleteNote(id) {
+    this.existing("note", id);
+    return this.queue("note", "delete", id, {});
   }
 
   // An append-only consent event, citing the notice version the customer was shown.

@@ -4,9 +4,9 @@
 // so closing the tab at any moment leaves the state before or after, never a mix.
 
 const NAME = "blackbook-tablet";
-const VERSION = 1;
+const VERSION = 2;
 
-function upgrade(db) {
+function create(db) {
   const records = db.createObjectStore("records", { keyPath: ["entity", "id"] });
   records.createIndex("entity", "entity");
   const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
@@ -14,6 +14,30 @@ function upgrade(db) {
   outbox.createIndex("mutation_id", "mutation_id", { unique: true });
   db.createObjectStore("state", { keyPath: "key" });
   db.createObjectStore("options", { keyPath: "customer_id" });
+}
+
+// Version 1 took an edit's base from the cache when it was sent. Its queued edits keep
+// that rule's best guess, taken now (nothing newer can be pulled under them from here on);
+// they have no `seen`, so a conflict of theirs is always the associate's to settle.
+function baseAtUpgrade(tx) {
+  const records = tx.objectStore("records");
+  tx.objectStore("outbox").openCursor().onsuccess = (event) => {
+    const cursor = event.target.result;
+    if (!cursor) return;
+    const row = cursor.value;
+    if (row.creates || row.base_version != null) { cursor.continue(); return; }
+    records.get([row.entity, row.record_id]).onsuccess = (got) => {
+      const cached = got.target.result;
+      cursor.update({ ...row, base_version: cached ? (cached.version ?? null) : null,
+                      seen: row.seen ?? null });
+      cursor.continue();
+    };
+  };
+}
+
+function upgrade(db, tx, from) {
+  if (from < 1) create(db);
+  else if (from < 2) baseAtUpgrade(tx);
 }
 
 // A newer build (another tab, or the service worker's update) opening a higher VERSION
@@ -30,7 +54,7 @@ function closeForNewerVersion(db) {
 export function open(name = NAME) {
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(name, VERSION);
-    request.onupgradeneeded = () => upgrade(request.result);
+    request.onupgradeneeded = (event) => upgrade(request.result, request.transaction, event.oldVersion);
     request.onsuccess = () => resolve(closeForNewerVersion(request.result));
     request.onerror = () => reject(request.error);
   });

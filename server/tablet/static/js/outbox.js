@@ -1,8 +1,24 @@
 // The outbox: every captured mutation, kept until the server has answered for it
 // (the rules of client/outbox.py). A mutation leaves it only on `applied` or
-// `duplicate`; `rejected` waits under "needs attention" with the server's errors;
-// `conflict` waits with both versions. A record's mutations go in capture order; its
-// next edit waits for the pull after the push that changed it.
+// `duplicate`; `rejected` waits under "needs attention" with the server's errors
+// (unless marked `retry`: sent again by itself); `conflict` waits with both versions.
+//
+// The base-version rule (what stops one tablet silently overwriting another): a
+// mutation carries the version of the record its associate was looking at when they
+// made it (`base_version`, taken at capture; a later pull never moves it), and the
+// values of the fields it changes as they saw them (`seen`: the whole record shown,
+// for a delete). The server answers `conflict` for a field someone else changed since
+// that version; the tablet then sends it again by itself only where the server's value
+// is the one the associate saw (their own earlier edit, already in their view), and
+// otherwise asks the associate. An edit made on top of the tablet's own unsent creation
+// has no server version yet: it waits, and takes the version the creation is applied
+// at. When one of our mutations is applied at exactly the next version of its base,
+// the later ones captured on the same view move on to that version (nobody else wrote
+// in between).
+//
+// Mutations of one record go in capture order. Edits of different fields of one record
+// may share a push; two edits of the same field may not, or the second would conflict
+// with the first.
 
 import * as idb from "./db.js";
 import { asMutation } from "./local.js";
@@ -28,13 +44,24 @@ export async function captureAll(local, mutations, capturedBy) {
       const creates = op !== "delete" && !cached;
       await idb.req(tx.objectStore("outbox").add({
         mutation_id: ids[i], entity, op, record_id: recordId, fields,
-        captured_at: capturedAt, captured_by: capturedBy || null, creates,
-        state: "pending", base_version: null, errors: null, conflicts: null, theirs: null,
+        captured_at: capturedAt, captured_by: capturedBy || null, creates, state: "pending",
+        base_version: creates || !cached ? null : (cached.version ?? null),
+        seen: seenOf(entity, op, fields, cached ? cached.body : null),
+        errors: null, conflicts: null, theirs: null,
       }));
       await local.refreshView(tx, changes, entity, recordId);
     }
   });
   return ids;
+}
+
+// What the associate was looking at: the record, for a delete; the fields they changed,
+// for an edit (a creation or an event has nothing before it).
+function seenOf(entity, op, fields, shown) {
+  if (!shown || op === "append") return null;
+  if (op === "delete") return { ...shown };
+  return Object.fromEntries(Object.keys(fields).filter((name) => overlay.inRecord(entity, name))
+    .map((name) => [name, shown[overlay.fieldName(entity, name)] ?? null]));
 }
 
 export function wire(item) {
@@ -47,16 +74,7 @@ export function wire(item) {
 // -- what to send next -----------------------------------------------------------------
 
 export async function nextBatch(local, limit, maxBytes = Infinity) {
-  const [rows, records] = await local.read(async (tx) => {
-    const outbox = await idb.all(tx, "outbox");
-    const cached = new Map();
-    for (const row of outbox) {
-      const key = `${row.entity}/${row.record_id}`;
-      if (!cached.has(key)) cached.set(key, await local.cached(tx, row.entity, row.record_id));
-    }
-    return [outbox, cached];
-  });
-  return choose(rows, records, limit, maxBytes);
+  return choose(await rows(local), limit, maxBytes);
 }
 
 const encoder = new TextEncoder();
@@ -64,22 +82,20 @@ export function bytes(item) { return encoder.encode(JSON.stringify(wire(item))).
 
 // At most `limit` mutations and `maxBytes` of them; one alone may be bigger (it goes
 // alone, and if the server refuses its size it waits under "needs attention").
-function choose(rows, records, limit, maxBytes) {
+function choose(outbox, limit, maxBytes) {
   const held = new Set();
   const sent = new Map();  // record -> fields sent in this batch; null: nothing more may join
   const batch = [];
   let size = 0;
-  for (const row of rows) {
+  for (const row of outbox) {
     const key = `${row.entity}/${row.record_id}`;
     if (held.has(key)) continue;
-    const cached = records.get(key);
-    const mayGo = sent.has(key) ? mayJoin(row, sent.get(key))
-      : mayLead(row, cached ? cached.version : null, cached ? cached.awaiting_pull : false);
+    const mayGo = sent.has(key) ? mayJoin(row, sent.get(key)) : mayLead(row);
     if (!mayGo) { held.add(key); continue; }
-    const base = row.creates ? null : (row.base_version ?? (cached ? cached.version : null));
-    size += bytes({ row, base });
+    const item = { row, base: row.creates ? null : row.base_version };
+    size += bytes(item);
     if (batch.length && size > maxBytes) break;
-    batch.push({ row, base });
+    batch.push(item);
     const ends = row.creates || row.op !== "upsert";
     sent.set(key, ends ? null : new Set([...(sent.get(key) || []), ...Object.keys(row.fields)]));
     if (batch.length === limit) break;
@@ -87,12 +103,14 @@ function choose(rows, records, limit, maxBytes) {
   return batch;
 }
 
-function mayLead(row, cachedVersion, awaitingPull) {
-  if (row.state !== "pending") return false;
-  if (row.creates || row.base_version !== null) return true;
-  return cachedVersion !== null && cachedVersion !== undefined && !awaitingPull;
+// The first mutation of its record in this push. One waiting for the associate holds back
+// every later one of its record; one made on top of our own creation waits until the
+// creation is applied (and gives it its version).
+function mayLead(row) {
+  return row.state === "pending" && (row.creates || row.base_version != null);
 }
 
+// A later mutation of a record already in this push: only an edit of other fields.
 function mayJoin(row, fieldsSent) {
   return row.state === "pending" && fieldsSent !== null && row.op === "upsert" && !row.creates
     && Object.keys(row.fields).every((name) => !fieldsSent.has(name));
@@ -101,7 +119,8 @@ function mayJoin(row, fieldsSent) {
 // -- what the server answered ----------------------------------------------------------
 
 // Each answer is matched to its mutation by mutation_id (never by position); a mutation
-// without a known answer stays pending. Resolves with how many were settled.
+// without a known answer stays pending. Resolves with how many were answered, and how
+// many of those the server asks to send again (`retry`: written concurrently).
 export function settle(local, batch, results) {
   const answers = new Map((Array.isArray(results) ? results : [])
     .filter((result) => result && result.mutation_id).map((r) => [String(r.mutation_id), r]));
@@ -110,7 +129,7 @@ export function settle(local, batch, results) {
   return local.write(async (tx, changes) => {
     const outbox = tx.objectStore("outbox");
     const touched = new Map();
-    let settled = 0;
+    const counts = { settled: 0, retry: 0 };
     for (const { row: sent } of batch) {
       const result = answers.get(sent.mutation_id);
       const row = await idb.req(outbox.index("mutation_id").get(sent.mutation_id));
@@ -119,16 +138,18 @@ export function settle(local, batch, results) {
         await applied(local, tx, changes, row, result.version);
       } else if (result.status === "conflict") {
         await conflict(local, tx, changes, row, result);
+      } else if (result.retry) {
+        counts.retry += 1;  // stays pending: sent again after a pull, never shown
       } else {
         await idb.req(outbox.put({ ...row, state: "attention", errors: result.errors || {} }));
       }
       touched.set(`${row.entity}/${row.record_id}`, row);
-      settled += 1;
+      counts.settled += 1;
     }
     for (const row of touched.values()) {
       await local.refreshView(tx, changes, row.entity, row.record_id);
     }
-    return settled;
+    return counts;
   });
 }
 
@@ -145,20 +166,42 @@ export function tooLarge(local, item) {
 
 async function applied(local, tx, changes, row, version) {
   await idb.req(tx.objectStore("outbox").delete(row.seq));
+  await followOn(local, tx, row, version);
   const cached = await local.cached(tx, row.entity, row.record_id);
   const known = cached ? cached.version : null;
   if (row.op === "delete") {
     await local.putServerCopy(tx, changes, row.entity, row.record_id, known, null);
   } else if (version != null && (known == null || version > known)) {
+    // On the server, not yet in our copy: laid on the copy until the pull brings the
+    // server's own (the copy keeps the version it had: what it shows beyond that is
+    // ours, not necessarily all of the server's). Our creation is all the server holds
+    // at its version, so an edit captured before the pull stands on that version.
     const server = overlay.apply(cached ? cached.server : null, asMutation(row));
-    await local.putServerCopy(tx, changes, row.entity, row.record_id, known, server,
+    await local.putServerCopy(tx, changes, row.entity, row.record_id, known ?? version, server,
       { awaiting_pull: true });
+  }
+}
+
+// The later mutations of the record captured on the view this one was part of now stand
+// on the version it was applied at: those made on our unsent creation, and, when nobody
+// else wrote in between (applied at exactly the next version), those captured on the
+// same base.
+async function followOn(local, tx, row, version) {
+  if (version == null) return;
+  const exact = row.base_version != null && version === row.base_version + 1;
+  for (const later of await local.outboxFor(tx, row.entity, row.record_id)) {
+    if (later.seq < row.seq || later.creates) continue;
+    if (later.base_version == null || (exact && later.base_version === row.base_version)) {
+      await idb.req(tx.objectStore("outbox").put({ ...later, base_version: version }));
+    }
   }
 }
 
 // Decided without asking (client/outbox.py): the server no longer has the record →
 // drop its edits (never bring back an erased customer); a request the server closed →
-// its status gives way, the other fields are sent again.
+// its status gives way, the other fields are sent again; every field in conflict holds
+// on the server what the associate saw (their own earlier edit, already in the view) →
+// nobody else's value is replaced, so it is sent again on the server's version.
 async function conflict(local, tx, changes, row, result) {
   const theirs = result.record || null;
   const conflicts = result.conflicts || [];
@@ -171,23 +214,40 @@ async function conflict(local, tx, changes, row, result) {
   } else if (row.entity === "request" && conflicts.includes("status")
              && CLOSED.has(theirs.status)) {
     await sendAgain(tx, row, without(row.fields, ["status"]), theirs.version);
+  } else if (conflicts.length && sawTheirs(row, theirs, conflicts)) {
+    await sendAgain(tx, row, row.fields, theirs.version);
   } else {
     await idb.req(tx.objectStore("outbox").put({ ...row, state: "conflict", conflicts, theirs }));
   }
 }
+
+function sawTheirs(row, theirs, conflicts) {
+  const seen = row.seen || {};
+  return conflicts.every((name) => {
+    const shown = row.op === "delete" ? name : overlay.fieldName(row.entity, name);
+    return Object.hasOwn(seen, name) && same(seen[name], theirs[shown]);
+  });
+}
+
+function same(a, b) { return JSON.stringify(a ?? null) === JSON.stringify(b ?? null); }
 
 export function without(fields, names) {
   const dropped = new Set(names.flatMap((name) => [name, ...(GOES_WITH[name] || [])]));
   return Object.fromEntries(Object.entries(fields).filter(([name]) => !dropped.has(name)));
 }
 
-// The rest of a mutation as a new one (new content, new id), in the same place.
-async function sendAgain(tx, row, fields, baseVersion) {
+// The rest of a mutation as a new one (new content, new id), in the same place. An edit
+// left with no fields is done with; a delete always goes again.
+async function sendAgain(tx, row, fields, baseVersion, seen = row.seen) {
   const outbox = tx.objectStore("outbox");
-  if (!Object.keys(fields).length) { await idb.req(outbox.delete(row.seq)); return null; }
+  if (!Object.keys(fields).length && row.op === "upsert") {
+    await idb.req(outbox.delete(row.seq));
+    return null;
+  }
   const mutationId = crypto.randomUUID();
   await idb.req(outbox.put({ ...row, mutation_id: mutationId, fields, state: "pending",
-    base_version: baseVersion ?? null, errors: null, conflicts: null, theirs: null }));
+    base_version: baseVersion ?? null, seen: seen ?? null, errors: null, conflicts: null,
+    theirs: null }));
   return mutationId;
 }
 
@@ -201,6 +261,7 @@ async function waiting(tx, mutationId, state) {
   return row;
 }
 
+// A refused mutation sent again with the associate's fixes (a delete is still a delete).
 export function requeue(local, mutationId, fixes = {}) {
   return local.write(async (tx, changes) => {
     const row = await waiting(tx, mutationId, "attention");
@@ -220,20 +281,51 @@ export function discard(local, mutationId) {
   });
 }
 
-// Keep "mine" (sent again over their version) or "theirs" (only the fields both
-// sides changed are dropped: what the associate changed alone is sent again).
-export function resolve(local, mutationId, keep) {
+export const KEEP = ["mine", "theirs", "merge"];
+
+// Settle a conflict, now that the associate has seen their version:
+// - "mine": the mutation as it was (an edit, a status step, a delete), sent again on
+//   their version;
+// - "theirs": the fields both sides changed are dropped and what the associate changed
+//   alone is sent again (never lost); a delete is given up and the record stays;
+// - "merge": `values` for the fields in conflict (what the associate settled on, from
+//   either side or new) with what they changed alone. A delete has nothing to merge.
+// Resolves with the new mutation id, if anything is sent again. A choice that cannot
+// be made throws, and the conflict stays as it was.
+export function resolve(local, mutationId, keep, values = null) {
+  if (!KEEP.includes(keep)) return Promise.reject(new Error(`Keep one of: ${KEEP.join(", ")}.`));
   return local.write(async (tx, changes) => {
     const row = await waiting(tx, mutationId, "conflict");
     const theirs = row.theirs || {};
-    const fields = keep === "mine" ? row.fields : without(row.fields, row.conflicts || []);
-    const newId = await sendAgain(tx, row, fields, theirs.version);
-    if (keep === "theirs") await showTheirs(local, tx, changes, row, theirs);
+    const conflicts = row.conflicts || [];
+    const fields = resolved(row, keep, conflicts, values);
+    const seen = row.theirs ? seenOf(row.entity, row.op, fields || {}, theirs) : row.seen;
+    let newId = null;
+    if (fields) newId = await sendAgain(tx, row, fields, theirs.version, seen);
+    else await idb.req(tx.objectStore("outbox").delete(row.seq));
+    if (keep !== "mine") await showTheirs(local, tx, changes, row, theirs);
     await local.refreshView(tx, changes, row.entity, row.record_id);
     return newId;
   });
 }
 
+// The fields to send again; null: nothing (a delete given up).
+function resolved(row, keep, conflicts, values) {
+  if (keep === "mine") return row.fields;
+  if (row.op === "delete") {
+    if (keep === "merge") throw new Error("A delete has nothing to merge: keep yours or theirs.");
+    return null;
+  }
+  if (keep === "theirs") return without(row.fields, conflicts);
+  const chosen = values || {};
+  const unknown = Object.keys(chosen).filter((name) => !conflicts.includes(name));
+  if (unknown.length || !Object.keys(chosen).length) {
+    throw new Error(`A merge gives values for the fields in conflict only (${conflicts.join(", ")}).`);
+  }
+  return { ...without(row.fields, conflicts), ...chosen };
+}
+
+// Their values in the server's copy until the next pull brings the whole record.
 async function showTheirs(local, tx, changes, row, theirs) {
   const cached = await local.cached(tx, row.entity, row.record_id);
   if (!cached || !cached.server || (cached.version || 0) >= theirs.version) return;
@@ -242,6 +334,7 @@ async function showTheirs(local, tx, changes, row, theirs) {
   await local.putServerCopy(tx, changes, row.entity, row.record_id, cached.version, server);
 }
 
+// The outbox in capture order; only the rows in `state`, if given.
 export function rows(local, state) {
   return local.read((tx) => idb.all(tx, "outbox")).then(
     (all) => all.filter((row) => !state || row.state === state));

@@ -5,6 +5,12 @@
 const RENAMED = { request: { reason: "status_reason" } };
 const NOT_IN_RECORD = { request: new Set(["changed_by"]) };
 
+// The record's name for a mutation's field.
+export function fieldName(entity, name) { return (RENAMED[entity] || {})[name] || name; }
+
+// Whether a mutation's field lands in the record at all.
+export function inRecord(entity, name) { return !(NOT_IN_RECORD[entity] || new Set()).has(name); }
+
 export function apply(body, mutation) {
   if (mutation.op === "delete") return null;
   const renamed = RENAMED[mutation.entity] || {};

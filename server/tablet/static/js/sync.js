@@ -1,7 +1,8 @@
-// The sync engine (client/sync.py): push what may go, pull, in rounds, until both
-// sides agree. Each step commits its outcome before the next begins, so closing the
-// tab half-way loses nothing: an unanswered push is sent again (the server answers
-// `duplicate`), an unstored page is pulled again.
+// The sync engine (client/sync.py): push what may go (several pushes: a record's next
+// edit of a field goes once the previous one is answered, see outbox.js), then pull, in
+// rounds, until both sides agree. Each step commits its outcome before the next begins,
+// so closing the tab half-way loses nothing: an unanswered push is sent again (the
+// server answers `duplicate`), an unstored page is pulled again.
 
 import * as idb from "./db.js";
 import { Offline, ApiError } from "./api.js";
@@ -106,7 +107,10 @@ export class SyncEngine {
         limit = Math.max(1, Math.floor(batch.length / 2));
         continue;
       }
-      if (!(await outbox.settle(this.local, batch, results))) return false;
+      const { settled, retry } = await outbox.settle(this.local, batch, results);
+      if (!settled) return false;
+      // Written concurrently on the server: sent again after the pull, not at once.
+      if (retry) return true;
     }
     return true;
   }

@@ -1,8 +1,9 @@
 // "Needs attention": what the server refused, with its reasons, to fix and send again
-// or give up; and conflicts, to keep mine or theirs.
+// or give up; and conflicts, to keep mine, keep theirs or merge (conflict.js).
 
 import { h } from "../dom.js";
 import * as outbox from "../outbox.js";
+import { conflicted, label } from "./conflict.js";
 
 function errorsOf(errors) {
   return Object.entries(errors || {}).map(([name, messages]) =>
@@ -25,23 +26,31 @@ function draftOf(mutationId) {
   return drafts.get(mutationId);
 }
 
+const WHAT = { customer: "this customer's details", request: "this request", note: "this note",
+  consent: "this consent answer" };
+
+function refusal(row) {
+  const what = WHAT[row.entity] || row.entity;
+  return row.op === "delete" ? `The server refused to delete ${what}` : `The server refused ${what}`;
+}
+
 function rejected(app, row) {
   const fixes = draftOf(row.mutation_id);
   const errors = errorsOf(row.errors);
   const inputs = errors.filter(([name]) => fixable(row, name)).map(([name]) => {
     const value = fixes.has(name) ? fixes.get(name) : row.fields[name] || "";
-    const input = h("input", { value, "aria-label": `Fix ${name}`,
+    const input = h("input", { value, "aria-label": `Fix ${label(row.entity, name)}`,
       oninput: (event) => fixes.set(name, event.target.value) });
-    return h("label", { class: "field" }, h("span", {}, name), input);
+    return h("label", { class: "field" }, h("span", {}, label(row.entity, name)), input);
   });
   const typed = () => Object.fromEntries([...fixes].map(([name, text]) => [name, text.trim() || null]));
   return h("li", { class: "attention", "data-mutation": row.mutation_id },
-    h("strong", {}, `${row.entity} ${row.op}: refused`),
+    h("strong", {}, refusal(row)),
     h("ul", { class: "errors" }, errors.map(([name, text]) =>
-      h("li", {}, name.startsWith("_") ? text : `${name}: ${text}`))),
+      h("li", {}, name.startsWith("_") ? text : `${label(row.entity, name)}: ${text}`))),
     h("pre", {}, JSON.stringify(row.fields, null, 1)), inputs,
     h("div", { class: "actions" },
-      inputs.length ? h("button", { class: "primary", onclick: async () => {
+      inputs.length || row.op === "delete" ? h("button", { class: "primary", onclick: async () => {
         await outbox.requeue(app.local, row.mutation_id, typed());
         drafts.delete(row.mutation_id);
         app.engine.sync();
@@ -50,19 +59,6 @@ function rejected(app, row) {
         drafts.delete(row.mutation_id);
         return outbox.discard(app.local, row.mutation_id);
       } }, "Discard")));
-}
-
-function conflicted(app, row) {
-  const theirs = row.theirs || {};
-  const keep = (side) => async () => { await outbox.resolve(app.local, row.mutation_id, side); app.engine.sync(); };
-  return h("li", { class: "conflict", "data-mutation": row.mutation_id },
-    h("strong", {}, `${row.entity}: changed on the server meanwhile`),
-    h("ul", {}, (row.conflicts || []).map((name) => h("li", {},
-      `${name}: mine "${row.fields[name] ?? ""}", theirs "${theirs[name] ?? ""}"`))),
-    h("div", { class: "actions" },
-      h("button", { class: "primary", onclick: keep("mine") }, "Keep mine"),
-      h("button", { onclick: keep("theirs") }, "Keep theirs"),
-      h("button", { class: "quiet", onclick: () => outbox.discard(app.local, row.mutation_id) }, "Discard")));
 }
 
 export function render(app) {

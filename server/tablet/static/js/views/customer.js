@@ -14,10 +14,17 @@ export function consentState(app, customerId) {
   return [...state.entries()];
 }
 
+async function deleteNote(app, note) {
+  if (!window.confirm(`Delete the note "${note.body}"?`)) return;
+  await app.capture.deleteNote(note.id);
+  app.engine.sync();
+}
+
 function notesOf(app, id) {
   return app.local.list("note").filter((n) => n.customer_id === id).map((note) =>
-    h("li", { class: note.sensitive ? "note sensitive" : "note" }, note.body,
-      note.sensitive ? h("small", {}, ` (flagged: ${(note.sensitive_categories || []).join(", ")})`) : null));
+    h("li", { class: note.sensitive ? "note sensitive" : "note", "data-note": note.id }, note.body,
+      note.sensitive ? h("small", {}, ` (flagged: ${(note.sensitive_categories || []).join(", ")})`) : null,
+      " ", h("button", { class: "small quiet", onclick: () => deleteNote(app, note) }, "Delete note")));
 }
 
 export function render(app, id) {

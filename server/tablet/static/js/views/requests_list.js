@@ -3,7 +3,7 @@
 import { h, fullName } from "../dom.js";
 import { REQUEST_TYPES } from "../capture.js";
 import { OPEN } from "../who_to_call.js";
-const LABELS = { open: "Open", in_progress: "In progress", ready: "Ready", fulfilled: "Fulfilled",
+export const LABELS = { open: "Open", in_progress: "In progress", ready: "Ready", fulfilled: "Fulfilled",
   cancelled: "Cancelled", expired: "Expired" };
 const STEPS = {
   open: [["in_progress", "Start", null], ["ready", "Mark ready", null]],
