@@ -165,10 +165,11 @@ def _applied(store: LocalStore, row: OutboxRow, version: int | None) -> None:
         store.put_server_copy(row.entity, row.record_id, known, None)
     elif version is not None and (known is None or version > known):
         # On the server, not yet in our copy: lay it on the copy until the pull brings
-        # the server's own. Applied on our copy's version at the very next one (a creation
-        # at 1), the copy is the server's at that version, as far as the tablet edits it;
-        # else it keeps the version it had (what it shows beyond is ours, not all theirs).
-        exact = known == row.base_version and version == (known or 0) + 1
+        # the server's own. Applied on our copy's version at the very next one, or as a
+        # creation (a copy with no version), the copy is the server's at that version, as
+        # far as the tablet edits it; else it keeps the version it had (what it shows
+        # beyond is ours, not all of the server's).
+        exact = known is None or (known == row.base_version and version == known + 1)
         server = overlay.apply(cached.server if cached else None, row.as_mutation)
         store.put_server_copy(row.entity, row.record_id, version if exact else known, server,
                               awaiting_pull=True)

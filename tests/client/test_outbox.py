@@ -391,3 +391,25 @@ def test_keeping_mine_brings_a_note_deleted_meanwhile_back_with_its_text(store):
 def test_an_edit_of_a_note_of_a_customer_gone_from_the_tablet_is_let_go(store):
     _, note_id, _ = _note_deleted_meanwhile(store, customer_on_tablet=False)
     assert store.outbox() == [] and store.shown("note", note_id) is None
+
+
+def test_an_edit_over_our_own_queued_value_stands_on_that_ones_base(store):
+    request_id = pulled(store, "request", 2, status="open", size="38")
+    capture = Capture(store)
+    capture.request_status(request_id, "ready")
+    with store.transaction():  # a pull brings version 5 under our queued step
+        cache.apply_change(store, {"entity": "request", "id": request_id, "op": "upsert",
+                                   "version": 5, "record": {"id": request_id,
+                                                            "status": "in_progress"}})
+    capture.request_status(request_id, "in_progress")
+    capture.edit_request(request_id, size="40")
+    assert [row.base_version for row in store.outbox()] == [2, 2, 5]
+
+
+def test_an_unchanged_answer_moves_no_later_base(store):
+    customer_id = pulled(store, "customer", 1, given_name="Ada", family_name="Byron")
+    capture = Capture(store)
+    capture.edit_customer(customer_id, family_name="Byron")
+    capture.edit_customer(customer_id, family_name="B-second")
+    answer_all(store, version=2, unchanged=True)  # version 2 is someone else's
+    assert sent(store) == [("upsert", {"family_name": "B-second"}, 1)]

@@ -71,6 +71,48 @@ def test_keep_mine_on_a_note_deleted_while_another_tablet_changed_it_deletes_it(
             context.close()
 
 
+def test_keep_mine_on_a_note_deleted_while_i_changed_it_brings_it_back(
+        browser, live_server, session, world):
+    first, second = (factories.make_tablet(session, world.store_a) for _ in range(2))
+    session.commit()
+    ada = factories.make_customer(session, first.actor, given_name="Ada", family_name="Byron")
+    note_id = str(factories.make_note(session, first.actor, ada, body="Likes navy").id)
+    contexts = [profile(browser), profile(browser)]
+    try:
+        page_a, page_b = (context.new_page() for context in contexts)
+        enrol(page_a, live_server, first.token)
+        enrol(page_b, live_server, second.token)
+        contexts[1].set_offline(True)
+        page_b.evaluate("([id, body]) => window.blackbook.capture.editNote(id, body)",
+                        [note_id, "Likes navy, size 38"])
+        page_a.evaluate("(id) => window.blackbook.capture.deleteNote(id)", note_id)
+        page_a.evaluate("() => window.blackbook.engine.sync()")
+        wait_synced(page_a)
+
+        contexts[1].set_offline(False)
+        page_b.get_by_test_id("attention-count").get_by_text("Needs attention: 1").wait_for()
+        page_b.get_by_test_id("attention-count").click()
+        tray = page_b.get_by_test_id("tray")
+        tray.get_by_text("Someone deleted this note (Ada Byron) while you were changing "
+                         "it").wait_for()
+        tray.get_by_text("Your note: “Likes navy, size 38”").wait_for()
+        button = tray.get_by_role("button", name="Keep mine (bring it back)")
+        box = button.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44
+        button.click()
+        page_b.get_by_test_id("attention-count").get_by_text("Needs attention: 0").wait_for()
+        wait_synced(page_b)
+
+        held = snapshot(live_server, second.token)
+        assert ("note", note_id) not in held
+        bodies = [record["body"] for (entity, _), (_, record) in held.items()
+                  if entity == "note"]
+        assert bodies == ["Likes navy, size 38"]  # back, as a new note with the text kept
+    finally:
+        for context in contexts:
+            context.close()
+
+
 def test_a_merge_offers_each_field_in_conflict_filled_with_theirs(browser, live_server,
                                                                    session, world):
     first, second = (factories.make_tablet(session, world.store_a) for _ in range(2))

@@ -304,3 +304,63 @@ def test_a_tablet_of_the_first_layout_keeps_its_queued_edits_on_the_version_cach
     assert sorted(sent(page), key=str) == sorted([["upsert", {"body": "x"}, 4],
                                                   ["upsert", {"body": "new"}, None]], key=str)
     assert js(page, "return t.local.db.version;") == 2
+
+
+def test_an_edit_over_our_own_queued_value_stands_on_that_ones_base(page):
+    js(page, """const id = await t.pulled("request", 2, { status: "open", size: "38" });
+        window.request = id;
+        await t.capture.requestStatus(id, "ready");
+        /* a pull brings version 5 (someone moved it on) under our queued step */
+        await t.local.write((tx, changes) => t.local.putServerCopy(tx, changes, "request", id,
+          5, { id, status: "in_progress", size: "38" }));
+        await t.capture.requestStatus(id, "in_progress");
+        await t.capture.editRequest(id, { size: "40" });""")
+    rows = js(page, "return (await t.outbox.rows(t.local)).map((r) => r.base_version);")
+    assert rows == [2, 2, 5]  # the second step saw our "ready", not their version 5's
+
+
+def test_an_unchanged_answer_moves_no_later_base(page):
+    js(page, """const id = await t.ada();
+        await t.capture.editCustomer(id, { family_name: "King" });
+        await t.capture.editCustomer(id, { family_name: "B-second" });
+        /* someone else wrote "King" at version 2 already */
+        await t.answerAll("applied", { version: 2, unchanged: true });""")
+    assert sent(page) == [["upsert", {"family_name": "B-second"}, 1]]
+
+
+NOTE_GONE = """const customer = await t.ada();
+    const note = await t.pulled("note", 2, { body: "Likes navy", customer_id: customer });
+    window.ids = { customer, note };
+    await t.capture.editNote(note, "Likes grey");
+    await t.answerAll("conflict", { conflicts: [], record: null, version: null });
+    const [row] = await t.outbox.rows(t.local, "conflict");
+    return row ? row.mutation_id : null;"""
+
+
+def test_keeping_theirs_lets_a_note_deleted_meanwhile_go(page):
+    mutation_id = js(page, NOTE_GONE)
+    assert mutation_id is not None and counts(page)["conflict"] == 1
+    js(page, "return t.outbox.resolve(t.local, arg, 'theirs');", mutation_id)
+    assert sent(page) == [] and js(page, "return t.local.get('note', ids.note) ?? null;") is None
+
+
+def test_keeping_mine_brings_a_note_deleted_meanwhile_back_as_a_new_note(page):
+    mutation_id = js(page, NOTE_GONE)
+    with pytest.raises(Exception, match="nothing to merge"):
+        js(page, "return t.outbox.resolve(t.local, arg, 'merge', { body: 'x' });", mutation_id)
+    js(page, "return t.outbox.resolve(t.local, arg, 'mine');", mutation_id)
+    [row] = js(page, "return t.outbox.rows(t.local);")
+    ids = js(page, "return window.ids;")
+    assert row["creates"] and row["record_id"] != ids["note"]
+    assert row["fields"] == {"customer_id": ids["customer"], "body": "Likes grey"}
+    assert js(page, "return t.local.get('note', ids.note) ?? null;") is None
+
+
+def test_a_pulled_erasure_takes_every_queued_mutation_of_the_customer(page):
+    js(page, """const customer = await t.ada();
+        const note = await t.pulled("note", 2, { body: "Likes navy", customer_id: customer });
+        await t.capture.editCustomer(customer, { family_name: "King" });
+        await t.capture.editNote(note, "Likes grey");
+        await t.local.write((tx, changes) => t.outbox.forgetErased(t.local, tx, changes,
+          "customer", customer));""")
+    assert js(page, "return (await t.outbox.rows(t.local)).length;") == 0

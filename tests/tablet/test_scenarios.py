@@ -49,6 +49,9 @@ class BrowserTablet:
                                                "action": "withdraw",
                                                "method": "associate_entry"})
 
+    def new_note(self, customer_id: str, body: str) -> None:
+        self._capture("note", customer_id, body)
+
     def sync(self) -> None:
         error = self.page.evaluate("""async () => { const engine = window.blackbook.engine;
             await engine.sync(); return engine.status.error; }""")

@@ -42,10 +42,11 @@ export async function captureAll(local, mutations, capturedBy) {
     for (const [i, { entity, op, recordId, fields }] of mutations.entries()) {
       const cached = await local.cached(tx, entity, recordId);
       const creates = op !== "delete" && !cached;
+      const queued = creates || !cached ? [] : await local.outboxFor(tx, entity, recordId);
       await idb.req(tx.objectStore("outbox").add({
         mutation_id: ids[i], entity, op, record_id: recordId, fields,
         captured_at: capturedAt, captured_by: capturedBy || null, creates, state: "pending",
-        base_version: creates || !cached ? null : (cached.version ?? null),
+        base_version: creates || !cached ? null : baseSeen(cached.version, queued, op, fields),
         seen: seenOf(entity, op, fields, cached ? cached.body : null),
         errors: null, conflicts: null, theirs: null,
       }));
@@ -53,6 +54,15 @@ export async function captureAll(local, mutations, capturedBy) {
     }
   });
   return ids;
+}
+
+// The version the associate's view stood on, for these fields: the copy's, or, where one
+// of our queued mutations shows its own value of a field over the copy, the older version
+// that one stood on (what the copy had there is unseen). null: not known yet.
+function baseSeen(version, queued, op, fields) {
+  const bases = [version, ...queued.filter((row) => op === "delete" || row.op === "delete"
+    || Object.keys(row.fields).some((name) => name in fields)).map((row) => row.base_version)];
+  return bases.some((base) => base == null) ? null : Math.min(...bases);
 }
 
 // What the associate was looking at: the record, for a delete; the fields they changed,
@@ -135,7 +145,8 @@ export function settle(local, batch, results) {
       const row = await idb.req(outbox.index("mutation_id").get(sent.mutation_id));
       if (!row || !result || !SETTLING.has(result.status)) continue;
       if (result.status === "applied" || result.status === "duplicate") {
-        await applied(local, tx, changes, row, result.version);
+        // Unchanged: the version is not one this mutation made (see followOn).
+        await applied(local, tx, changes, row, result.unchanged ? null : result.version);
       } else if (result.status === "conflict") {
         await conflict(local, tx, changes, row, result);
       } else if (result.retry) {
@@ -173,12 +184,15 @@ async function applied(local, tx, changes, row, version) {
     await local.putServerCopy(tx, changes, row.entity, row.record_id, known, null);
   } else if (version != null && (known == null || version > known)) {
     // On the server, not yet in our copy: laid on the copy until the pull brings the
-    // server's own (the copy keeps the version it had: what it shows beyond that is
-    // ours, not necessarily all of the server's). Our creation is all the server holds
-    // at its version, so an edit captured before the pull stands on that version.
+    // server's own. Applied on our copy's version at the very next one, or as a creation
+    // (a copy with no version), the copy is the server's at that version, as far as the
+    // tablet edits it; else it keeps the version it had (what it shows beyond is ours,
+    // not all of the server's).
+    const exact = known == null
+      || ((known ?? null) === (row.base_version ?? null) && version === known + 1);
     const server = overlay.apply(cached ? cached.server : null, asMutation(row));
-    await local.putServerCopy(tx, changes, row.entity, row.record_id, known ?? version, server,
-      { awaiting_pull: true });
+    await local.putServerCopy(tx, changes, row.entity, row.record_id, exact ? version : known,
+      server, { awaiting_pull: true });
   }
 }
 
@@ -197,20 +211,21 @@ async function followOn(local, tx, row, version) {
   }
 }
 
-// Decided without asking (client/outbox.py): the server no longer has the record →
-// drop its edits (never bring back an erased customer); a request the server closed →
+// Decided without asking (client/outbox.py): the server no longer has the record → a
+// note another associate deleted waits for this one (theirs: let it go; mine: it comes
+// back as a new note), anything else goes with every later edit of it (never bring back
+// an erased customer); a request the server closed →
 // its status gives way, the other fields are sent again; every field in conflict holds
 // on the server what the associate saw (their own earlier edit, already in the view) →
 // nobody else's value is replaced, so it is sent again on the server's version.
 async function conflict(local, tx, changes, row, result) {
   const theirs = result.record || null;
   const conflicts = result.conflicts || [];
-  if (!theirs) {
-    for (const other of await local.outboxFor(tx, row.entity, row.record_id)) {
-      await idb.req(tx.objectStore("outbox").delete(other.seq));
-    }
-    await local.putServerCopy(tx, changes, row.entity, row.record_id, result.version ?? null,
-      null);
+  if (!theirs && await restorable(local, tx, row)) {
+    await idb.req(tx.objectStore("outbox").put({ ...row, state: "conflict", conflicts: [],
+                                                 theirs: null }));
+  } else if (!theirs) {
+    await letGo(local, tx, changes, row);
   } else if (row.entity === "request" && conflicts.includes("status")
              && CLOSED.has(theirs.status)) {
     await sendAgain(tx, row, without(row.fields, ["status"]), theirs.version);
@@ -218,6 +233,49 @@ async function conflict(local, tx, changes, row, result) {
     await sendAgain(tx, row, row.fields, theirs.version);
   } else {
     await idb.req(tx.objectStore("outbox").put({ ...row, state: "conflict", conflicts, theirs }));
+  }
+}
+
+// An edited note deleted on the server, whose customer this tablet still holds (an erased
+// customer is gone from the tablet too).
+async function restorable(local, tx, row) {
+  if (row.entity !== "note" || row.op !== "upsert" || row.creates) return false;
+  const note = await local.cached(tx, "note", row.record_id);
+  if (!note || !note.body) return false;
+  const customer = await local.cached(tx, "customer", String(note.body.customer_id));
+  return Boolean(customer && customer.body);
+}
+
+// The record is gone from the server: so are our edits of it (a delete of ours still
+// goes, and is answered as done).
+async function letGo(local, tx, changes, row) {
+  for (const other of await local.outboxFor(tx, row.entity, row.record_id)) {
+    if (other.op !== "delete") await idb.req(tx.objectStore("outbox").delete(other.seq));
+  }
+  const cached = await local.cached(tx, row.entity, row.record_id);
+  await local.putServerCopy(tx, changes, row.entity, row.record_id,
+    cached ? cached.version : null, null);
+}
+
+// A pull says this record was erased: every mutation of it goes, unasked, and for a
+// customer every mutation of their requests, notes and consent too (an erasure is never
+// undone, and the tablet keeps nothing of what it cleared).
+export async function forgetErased(local, tx, changes, entity, recordId) {
+  const doomed = new Map([[`${entity}/${recordId}`, [entity, recordId]]]);
+  if (entity === "customer") {
+    for (const row of await idb.all(tx, "outbox")) {
+      const cached = await local.cached(tx, row.entity, row.record_id);
+      const owner = [row.fields.customer_id, cached && cached.body && cached.body.customer_id];
+      if (owner.map(String).includes(String(recordId))) {
+        doomed.set(`${row.entity}/${row.record_id}`, [row.entity, row.record_id]);
+      }
+    }
+  }
+  for (const [doomedEntity, doomedId] of doomed.values()) {
+    for (const row of await local.outboxFor(tx, doomedEntity, doomedId)) {
+      await idb.req(tx.objectStore("outbox").delete(row.seq));
+    }
+    await local.refreshView(tx, changes, doomedEntity, doomedId);
   }
 }
 
@@ -296,10 +354,11 @@ export function resolve(local, mutationId, keep, values = null) {
   if (!KEEP.includes(keep)) return Promise.reject(new Error(`Keep one of: ${KEEP.join(", ")}.`));
   return local.write(async (tx, changes) => {
     const row = await waiting(tx, mutationId, "conflict");
-    const theirs = row.theirs || {};
+    if (!row.theirs) return deletedMeanwhile(local, tx, changes, row, keep);
+    const theirs = row.theirs;
     const conflicts = row.conflicts || [];
     const fields = resolved(row, keep, conflicts, values);
-    const seen = row.theirs ? seenOf(row.entity, row.op, fields || {}, theirs) : row.seen;
+    const seen = seenOf(row.entity, row.op, fields || {}, theirs);
     let newId = null;
     if (fields) newId = await sendAgain(tx, row, fields, theirs.version, seen);
     else await idb.req(tx.objectStore("outbox").delete(row.seq));
@@ -307,6 +366,37 @@ export function resolve(local, mutationId, keep, values = null) {
     await local.refreshView(tx, changes, row.entity, row.record_id);
     return newId;
   });
+}
+
+// What a note is created from, when the associate keeps their edit of one deleted meanwhile.
+const NOTE_CREATED_FROM = ["customer_id", "request_id", "body"];
+
+// Their side is a delete: let the note go, or bring it back as the associate has it, as a
+// new note (a new id: a tablet still holding an edit of the deleted one is told too,
+// rather than writing over this one unseen). Later edits of it follow.
+async function deletedMeanwhile(local, tx, changes, row, keep) {
+  if (keep === "merge") {
+    throw new Error("The note was deleted meanwhile: nothing to merge with. Keep yours "
+      + "(the note comes back) or theirs (it stays deleted).");
+  }
+  if (keep === "theirs") { await letGo(local, tx, changes, row); return null; }
+  const cached = await local.cached(tx, row.entity, row.record_id);
+  const shown = (cached && cached.body) || {};
+  const fields = Object.fromEntries(NOTE_CREATED_FROM.filter((name) => shown[name] != null)
+    .map((name) => [name, shown[name]]));
+  const [mutationId, recordId] = [crypto.randomUUID(), crypto.randomUUID()];
+  const outbox = tx.objectStore("outbox");
+  for (const later of await local.outboxFor(tx, row.entity, row.record_id)) {
+    if (later.seq > row.seq) {
+      await idb.req(outbox.put({ ...later, record_id: recordId, base_version: null }));
+    }
+  }
+  await idb.req(outbox.put({ ...row, mutation_id: mutationId, record_id: recordId, fields,
+    creates: true, base_version: null, seen: null, state: "pending", conflicts: null,
+    theirs: null }));
+  await letGo(local, tx, changes, row);
+  await local.refreshView(tx, changes, row.entity, recordId);
+  return mutationId;
 }
 
 // The fields to send again; null: nothing (a delete given up).

@@ -153,6 +153,9 @@ export class SyncEngine {
     return this.local.write(async (tx, changes) => {
       for (const change of page.changes) {
         const record = change.op === "delete" ? null : change.record;
+        if (!record && change.reason === "erased") {
+          await outbox.forgetErased(this.local, tx, changes, change.entity, change.id);
+        }
         await this.local.putServerCopy(tx, changes, change.entity, change.id,
           change.version ?? null, record, { stale: false });
       }

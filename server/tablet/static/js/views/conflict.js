@@ -1,7 +1,8 @@
 // A conflict, in the shop's words: what the associate changed, what someone else changed
 // meanwhile, and the choice (outbox.resolve): keep mine, keep theirs, or merge the two
 // (an input per field in conflict, filled with theirs), or give the whole change up. A
-// delete cannot be merged: the note goes, or stays as they left it.
+// delete cannot be merged: the note goes, or stays as they left it. A note deleted while
+// the associate edited it comes back with their text, or goes.
 
 import { h, fullName } from "../dom.js";
 import * as outbox from "../outbox.js";
@@ -89,6 +90,21 @@ function deleted(app, row, theirs, message) {
   ];
 }
 
+// Someone deleted the note this associate was editing: bring it back, or let it go.
+function gone(app, row, message) {
+  const note = app.local.get("note", row.record_id) || {};
+  return [
+    h("strong", {}, `Someone deleted this note${about(app, row, note)} while you were changing it`),
+    h("p", {}, "Your note: ", shown("body", row.fields.body ?? note.body)),
+    h("p", {}, "Bring it back with your text, or let it go."), message,
+    h("div", { class: "actions" },
+      h("button", { class: "primary", onclick: () => choose(app, row, "mine", null, message) },
+        "Keep mine (bring it back)"),
+      h("button", { onclick: () => choose(app, row, "theirs", null, message) },
+        "Keep theirs (let it go)")),
+  ];
+}
+
 function edited(app, row, theirs, message) {
   const open = merging.has(row.mutation_id);
   const startMerge = () => { merging.set(row.mutation_id, new Map()); app.local.changed(); };
@@ -108,6 +124,9 @@ function edited(app, row, theirs, message) {
 export function conflicted(app, row) {
   const theirs = row.theirs || {};
   const message = h("p", { class: "error", role: "alert" });
-  return h("li", { class: "conflict", "data-mutation": row.mutation_id },
-    row.op === "delete" ? deleted(app, row, theirs, message) : edited(app, row, theirs, message));
+  let body;
+  if (!row.theirs) body = gone(app, row, message);
+  else if (row.op === "delete") body = deleted(app, row, theirs, message);
+  else body = edited(app, row, theirs, message);
+  return h("li", { class: "conflict", "data-mutation": row.mutation_id }, body);
 }
