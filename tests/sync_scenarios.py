@@ -19,6 +19,8 @@ Actions:
     new_note BODY           a new note for the customer
     sync [EXPECT]           push and pull; EXPECT: {"conflict": (ENTITY, [FIELDS])} and/or
                             {"attention": ENTITY}
+    push, pull              one half of a sync (what a sync cut short does, or another
+                            tablet's sync landing between the two halves)
     resolve KEEP [VALUES]   the one conflict waiting: "mine", "theirs" or "merge" (VALUES)
     discard                 the one item needing attention given up
 """
@@ -48,6 +50,8 @@ class Driver(Protocol):
     def withdraw(self, customer_id: str) -> None: ...
     def new_note(self, customer_id: str, body: str) -> None: ...
     def sync(self) -> None: ...
+    def push(self) -> None: ...
+    def pull(self) -> None: ...
     def conflicts(self) -> list[dict[str, Any]]: ...
     def attention(self) -> list[dict[str, Any]]: ...
     def resolve(self, mutation_id: str, keep: str, values: dict | None) -> None: ...
@@ -144,6 +148,23 @@ SCENARIOS = [
         ("A", "edit", "customer", {"family_name": "A-fix"}), ("A", "sync"),
         ("B", "sync", FAMILY_CONFLICT), ("B", "resolve", "mine"), ("B", "sync")],
        {"customer.family_name": "B-second"}),
+    _s("queued_double_edit_then_a_correction_between_push_and_pull", [
+        ("B", "edit", "customer", {"family_name": "B-first"}),
+        ("B", "edit", "customer", {"family_name": "B-second"}), ("B", "push"),
+        ("A", "sync"), ("A", "edit", "customer", {"family_name": "A-fix"}), ("A", "sync"),
+        ("B", "pull"), ("B", "sync")],
+       {"customer.family_name": "A-fix"}),
+    _s("edit_queued_before_a_pull_of_a_correction_conflicts", [
+        ("B", "edit", "customer", {"family_name": "B-first"}), ("B", "push"),
+        ("B", "edit", "customer", {"family_name": "B-second"}),
+        ("A", "sync"), ("A", "edit", "customer", {"family_name": "A-fix"}), ("A", "sync"),
+        ("B", "pull"), ("B", "sync", FAMILY_CONFLICT), ("B", "resolve", "theirs")],
+       {"customer.family_name": "A-fix"}),
+    _s("status_step_queued_before_a_pull_of_a_closing", [
+        ("B", "status", "ready"), ("B", "push"), ("B", "status", "in_progress"),
+        ("A", "sync"), ("A", "status", "fulfilled", "collected"), ("A", "sync"),
+        ("B", "pull"), ("B", "sync")],
+       {"request.status": "fulfilled"}),
     _s("queued_double_edit_beside_another_field", [
         ("B", "edit", "request", {"size": "39"}), ("B", "edit", "request", {"size": "40"}),
         ("A", "edit", "request", {"colour": "navy"}), ("A", "sync"), ("B", "sync")],
@@ -292,6 +313,8 @@ def _play(tablet: Driver, step: tuple, ids: dict[str, str], name: str) -> None:
     elif action == "sync":
         tablet.sync()
         _expect_waiting(tablet, args[0] if args else {}, f"{name}: after {step}")
+    elif action in ("push", "pull"):
+        getattr(tablet, action)()
     elif action == "resolve":
         [waiting] = tablet.conflicts()
         tablet.resolve(waiting["mutation_id"], args[0], args[1] if len(args) > 1 else None)

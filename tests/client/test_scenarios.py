@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from client import outbox
+from client.sync import SyncEngine, SyncReport, ensure_identity
 from client.tablet import Tablet
 from server.consent.models import ConsentEvent
 from server.notes.models import Note
@@ -48,6 +49,15 @@ class PythonTablet:
 
     def sync(self) -> None:
         sync(self.tablet)
+
+    def _engine(self) -> SyncEngine:
+        return SyncEngine(self.tablet.store, self.tablet.api)
+
+    def push(self) -> None:
+        self._engine().push(ensure_identity(self.tablet.store, self.tablet.api), SyncReport())
+
+    def pull(self) -> None:
+        self._engine().pull(SyncReport())
 
     def _waiting(self, state: str) -> list[dict[str, Any]]:
         return [{"mutation_id": row.mutation_id, "entity": row.entity,

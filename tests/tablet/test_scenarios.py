@@ -52,6 +52,15 @@ class BrowserTablet:
     def new_note(self, customer_id: str, body: str) -> None:
         self._capture("note", customer_id, body)
 
+    def push(self) -> None:
+        self.page.evaluate("""async () => { const app = window.blackbook;
+            const { getState } = await import(location.origin + '/tablet/js/db.js');
+            const device = await app.local.read((tx) => getState(tx, "device_id"));
+            await app.engine.push(device); }""")
+
+    def pull(self) -> None:
+        self.page.evaluate("() => window.blackbook.engine.pull()")
+
     def sync(self) -> None:
         error = self.page.evaluate("""async () => { const engine = window.blackbook.engine;
             await engine.sync(); return engine.status.error; }""")
