@@ -413,3 +413,21 @@ def test_an_unchanged_answer_moves_no_later_base(store):
     capture.edit_customer(customer_id, family_name="B-second")
     answer_all(store, version=2, unchanged=True)  # version 2 is someone else's
     assert sent(store) == [("upsert", {"family_name": "B-second"}, 1)]
+
+
+def test_a_refused_creation_or_consent_event_sent_again_is_still_one(store):
+    """Creations and consent events never conflict (a new id; events only appended): what
+    an associate can do with one is fix and send it again, and it stays what it was."""
+    capture = Capture(store)
+    customer = capture.customer("Ada", email="nope")
+    answer_all(store, "rejected", errors={"email": ["Not an email."]})
+    fixed = outbox.requeue(store, customer.mutation_id, {"email": "ada@example.com"})
+    [again] = outbox.next_batch(store, 500)
+    assert (again.row.mutation_id, again.row.creates, again.base_version) == (fixed, True, None)
+    answer_all(store)
+    event = capture.consent(customer.record_id, "marketing", "email", "withdraw",
+                            method="associate_entry")
+    answer_all(store, "rejected", errors={"purpose": ["No such purpose."]})
+    outbox.requeue(store, event.mutation_id, {"purpose": "marketing.newsletter"})
+    [again] = outbox.next_batch(store, 500)
+    assert (again.row.op, again.row.fields["purpose"]) == ("append", "marketing.newsletter")
