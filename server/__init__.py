@@ -53,7 +53,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(require_json_body)
     _register_blueprints(app, api)
     _register_commands(app)
+    _install_listeners()
     return app
+
+
+def _install_listeners() -> None:
+    """Each package that reacts to another's signal connects its own listener."""
+    from server import consent
+
+    consent.install()
 
 
 def _register_blueprints(app: Flask, api) -> None:

@@ -37,8 +37,8 @@ def publish_notice(session: Session, actor: Actor, data: dict[str, Any]) -> Noti
     return notice
 
 
-def share_notices_with(session: Session, store: Store) -> None:
-    """A new store's tablets get the notices already published."""
+def share_notices_with(store: Store, *, session: Session, **_) -> None:
+    """A new store's tablets get the notices already published (on `store_created`)."""
     for notice in session.scalars(sa.select(Notice)):
         changelog.record(session, "notice", notice, store_id=store.id)
 
