@@ -53,15 +53,19 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(require_json_body)
     _register_blueprints(app, api)
     _register_commands(app)
-    _install_listeners()
+    _install_domains()
     return app
 
 
-def _install_listeners() -> None:
-    """Each package that reacts to another's signal connects its own listener."""
-    from server import consent
+def _install_domains() -> None:
+    """Each domain registers what it writes into the change log, and connects its own
+    listeners to the signals it reacts to; the log must know every entity it carries."""
+    from server import consent, customer_requests, customers, notes, webhooks
 
-    consent.install()
+    for domain in (customers, customer_requests, notes, consent, webhooks):
+        domain.install()
+    missing = changelog.missing_registrations()
+    assert not missing, f"not registered with the change log: {sorted(missing)}"
 
 
 def _register_blueprints(app: Flask, api) -> None:

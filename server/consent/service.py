@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.changelog import scope
 from server.changelog import service as changelog
 from server.consent import ledger, purposes, tier
 from server.consent.models import ConsentEvent, ConsentState, Notice
@@ -21,7 +22,6 @@ from server.customers import standing
 from server.customers.models import Customer
 from server.stores import permissions
 from server.stores.models import Store
-from server.sync import scope
 
 # -- notices ----------------------------------------------------------------------------
 

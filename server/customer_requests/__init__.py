@@ -2,3 +2,16 @@
 
 Named `customer_requests` so it never shadows the `requests` HTTP library.
 """
+
+from __future__ import annotations
+
+
+def install() -> None:
+    """Register with the change log what requests write into it (the tablet's view, and
+    the status history the CRM feed sends); called by the app factory."""
+    from server.changelog import bodies
+    from server.customer_requests import history
+    from server.customer_requests.schemas import RequestOut
+
+    # The lifecycle log is for head office, not the tablets.
+    bodies.register("request", RequestOut(exclude=("history",)), history=history.of_records)

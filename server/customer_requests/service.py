@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.changelog import bodies, history
+from server.changelog import bodies, scope
 from server.changelog import service as changelog
 from server.contact import followups
 from server.core import bulk, lookups, paging, versioning
@@ -18,13 +18,12 @@ from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Conflict, Forbidden, NotFound, Rejected
 from server.core.types import utcnow
 from server.core.versioning import check_version
-from server.customer_requests import lifecycle
+from server.customer_requests import history, lifecycle
 from server.customer_requests.models import CustomerRequest, StatusChange, opening_step
 from server.customers import service as customers
 from server.customers import standing
 from server.customers.models import Customer
 from server.stores.models import Store
-from server.sync import scope
 
 _REQUESTS = CustomerRequest.__table__
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.changelog import scope
 from server.changelog import service as changelog
 from server.changelog.models import Change, StoreCustomer
 from server.consent import ledger
@@ -43,7 +44,6 @@ from server.notes.models import Note
 from server.privacy import access_log
 from server.privacy.erasure import clear, tablets_forget_consent
 from server.privacy.models import PrivacyRequest
-from server.sync import scope
 
 FILLED = ("family_name", "email", "phone", "postal_address", "preferences")
 

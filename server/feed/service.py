@@ -34,7 +34,6 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.changelog import history
 from server.changelog.models import PER_CUSTOMER, PER_STORE, Change
 from server.consent import service as consent
 from server.consent.models import ConsentEvent, ConsentState, Notice
@@ -42,6 +41,7 @@ from server.core import alongside, driver
 from server.core.actor import Actor
 from server.core.types import utcnow
 from server.core.uuid_text import among_ids, id_array, id_table, uuid_text
+from server.customer_requests import history
 from server.feed import contact
 from server.privacy import access_log
 from server.sync.pull import Logged, change_json, read, stream

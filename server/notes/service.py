@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.changelog import scope
 from server.changelog import service as changelog
 from server.core import lookups, paging, versioning
 from server.core.actor import Actor
@@ -19,7 +20,6 @@ from server.customers import standing
 from server.customers.models import Customer
 from server.notes import sensitive
 from server.notes.models import Note
-from server.sync import scope
 
 # Audiences that may hold special-category text: the store that wrote it, and admins.
 MAY_READ_SENSITIVE = frozenset({"tablet", "admin"})
