@@ -9,8 +9,11 @@ from flask import Flask
 from flask_sqlalchemy.session import Session as FlaskSqlSession
 from flask_swagger_ui import get_swaggerui_blueprint
 
+from server import (
+    audit,
+    models,  # noqa: F401  (every table registered before migrations run)
+)
 from server import config as settings
-from server import models  # noqa: F401  (every table registered before migrations run)
 from server.changelog import service as changelog
 from server.core import database, problems
 from server.core.api import make_api
@@ -20,7 +23,6 @@ from server.dashboard import search
 from server.extensions import db, end_request_session, migrate
 from server.notes import sensitive
 from server.ops import request_log
-from server.privacy import access_log
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -44,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         database.configure(db.engine)
     changelog.install(FlaskSqlSession)
     search.install()  # the search text's trigram index, for databases made from the models
-    access_log.install()  # the access log's index of several customers (PostgreSQL)
+    audit.install()  # the access log's index of several customers (PostgreSQL)
     migrate.init_app(app, db, directory=MIGRATIONS)
     api = make_api(app)
     problems.register(app)

@@ -41,10 +41,8 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("server.customers.merge", "server.contact.models"),
     ("server.customers.merge", "server.customer_requests.models"),
     ("server.customers.merge", "server.notes.models"),
-    ("server.customers.merge", "server.privacy.access_log"),
     ("server.customers.merge", "server.privacy.erasure"),
     ("server.customers.merge", "server.privacy.models"),
-    ("server.customers.routes", "server.privacy.access_log"),
     ("server.privacy.erasure", "server.dashboard.search_index"),
     ("server.privacy.retention", "server.dashboard.search_index"),
 }

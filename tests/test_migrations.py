@@ -58,7 +58,7 @@ def test_an_entry_naming_several_customers_becomes_one_each_on_downgrade(empty_d
     people = [uuid.uuid4() for _ in range(3)]
     with app.app_context():
         upgrade(directory=MIGRATIONS)
-        from server.privacy.models import AccessEntry
+        from server.audit.models import AccessEntry
         with db.engine.begin() as connection:
             connection.execute(sa.insert(AccessEntry), {
                 "customer_ids": people if is_postgres(empty_database_url)

@@ -2,7 +2,7 @@
 
 A sync push of 500 captures writes ~2,000 rows. The ORM's unit of work costs more
 than the database does; a Core executemany (pipelined by psycopg) is ~3x cheaper,
-and on PostgreSQL a COPY is ~2x cheaper again (see privacy.access_log). A binary COPY
+and on PostgreSQL a COPY is ~2x cheaper again (see audit.access_log). A binary COPY
 is cheaper still for Python, ~5x over text (2,000 rows: 2.7 ms of CPU instead of
 13.5): each value goes out by its column's binary dumper, where the text format
 formats it and psycopg's JSON wrapper calls back into Python for every JSON value.

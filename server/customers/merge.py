@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.changelog import scope
 from server.changelog import service as changelog
 from server.changelog.models import Change, StoreCustomer
@@ -41,7 +42,6 @@ from server.customer_requests.models import CustomerRequest
 from server.customers import service as customers
 from server.customers.models import Customer
 from server.notes.models import Note
-from server.privacy import access_log
 from server.privacy.erasure import clear, tablets_forget_consent
 from server.privacy.models import PrivacyRequest
 

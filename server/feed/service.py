@@ -34,6 +34,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.changelog.models import PER_CUSTOMER, PER_STORE, Change
 from server.consent import service as consent
 from server.consent.models import ConsentEvent, ConsentState, Notice
@@ -43,7 +44,6 @@ from server.core.types import utcnow
 from server.core.uuid_text import among_ids, id_array, id_table, uuid_text
 from server.customer_requests import history
 from server.feed import contact
-from server.privacy import access_log
 from server.sync.pull import Logged, change_json, read, stream
 
 CONTACT_FIELDS = {"email": ("email",), "phone": ("sms", "phone"), "postal_address": ("post",)}

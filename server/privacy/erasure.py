@@ -25,6 +25,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.changelog import service as changelog
 from server.changelog.models import Change, StoreCustomer
 from server.consent.models import ConsentEvent
@@ -38,7 +39,7 @@ from server.customers.models import Customer
 from server.dashboard import search_index
 from server.extensions import db
 from server.notes.models import Note
-from server.privacy import access_log, datamap, propagation
+from server.privacy import datamap, propagation
 
 
 @dataclass

@@ -6,11 +6,12 @@ from flask import Response, current_app, render_template, request, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from server.audit import access_log
 from server.core.api import Blueprint
 from server.core.fields import Timestamp
 from server.core.paging import PageArgs
 from server.extensions import db
-from server.privacy import access_log, erasure, export, propagation, requests, selfservice
+from server.privacy import access_history, erasure, export, propagation, requests, selfservice
 from server.stores.auth import authorized, current_actor
 
 blp = Blueprint("privacy", __name__, url_prefix="/api/v1",
@@ -189,7 +190,7 @@ class AccessLog(MethodView):
     @blp.response(200, AccessLogPage)
     def get(self, args, customer_id):
         """Who read, searched, exported or changed the customer's data: newest first."""
-        items, next_token = access_log.for_customer(db.session, current_actor(), customer_id,
+        items, next_token = access_history.for_customer(db.session, current_actor(), customer_id,
                                                     args["limit"], args["after"])
         return {"items": items, "next": next_token}
 

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
+from server.audit import access_log
 from server.changelog import service as changelog
 from server.changelog.models import StoreCustomer
 from server.core import bulk, lookups
@@ -47,7 +48,6 @@ from server.core.versioning import changed_since
 from server.customer_requests import service as requests
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
-from server.privacy import access_log
 from server.stores.models import Device, Store
 from server.sync.entities import RULES, EntityRules
 from server.sync.models import AppliedMutation

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from flask.views import MethodView
 
+from server.audit import access_log
 from server.core.api import Blueprint
 from server.customers import service as customers
 from server.extensions import db
-from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 from server.sync import pull as pulling
 from server.sync import push as pushing
