@@ -62,9 +62,9 @@ def create_app(config: dict | None = None) -> Flask:
 def _install_domains() -> None:
     """Each domain registers what it writes into the change log, and connects its own
     listeners to the signals it reacts to; the log must know every entity it carries."""
-    from server import consent, customer_requests, customers, notes, webhooks
+    from server import consent, contact, customer_requests, customers, notes, privacy, webhooks
 
-    for domain in (customers, customer_requests, notes, consent, webhooks):
+    for domain in (customers, customer_requests, notes, consent, contact, privacy, webhooks):
         domain.install()
     missing = changelog.missing_registrations()
     assert not missing, f"not registered with the change log: {sorted(missing)}"

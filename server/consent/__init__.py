@@ -16,3 +16,4 @@ def install() -> None:
     bodies.register("notice", NoticeOut())
     scope.followed_by("consent", service.events_of)
     signals.store_created.connect(service.share_notices_with)
+    signals.customer_merged.connect(service.carry_refusals)

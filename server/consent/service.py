@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.changelog import scope
 from server.changelog import service as changelog
+from server.changelog.models import StoreCustomer
 from server.consent import ledger, purposes, tier
 from server.consent.models import ConsentEvent, ConsentState, Notice
 from server.core import driver, lookups
@@ -199,3 +200,39 @@ def summary(session: Session, actor: Actor, customer_id: uuid.UUID) -> dict[str,
     return {"customer_id": customer.id, "state": slots,
             "events": events_of(session, customer_id),
             "sharing": tier.sharing(customer.preferences or {}, live_purposes)}
+
+
+def tablets_forget(session: Session, customer_id: uuid.UUID, reason: str) -> None:
+    """Each store that held the customer drops its copies of their consent events (the
+    events stay on the server, without personal data, as the record of what was said):
+    at erasure, and for a merged duplicate."""
+    stores = list(session.scalars(sa.select(StoreCustomer.store_id).where(
+        StoreCustomer.customer_id == customer_id)))
+    events = session.scalars(sa.select(ConsentEvent).where(
+        ConsentEvent.customer_id == customer_id))
+    for event in events:
+        for store_id in stores:
+            changelog.record(session, "consent", event, op="delete", reason=reason,
+                             store_id=store_id)
+
+
+def carry_refusals(duplicate: Customer, *, into: Customer, session: Session, actor: Actor,
+                   result: Any, **_: Any) -> None:
+    """On `customer_merged`: a refusal the duplicate stands on, for a purpose and channel
+    the survivor has said nothing about since, is recorded for the survivor (its capture
+    time and method kept); a grant is not carried over. The duplicate's tablets drop
+    their copies of its events."""
+    held = state_of(session, into.id)
+    for slot, event in sorted(state_of(session, duplicate.id).items()):
+        if event.action not in ledger.REFUSALS:
+            continue
+        since = held.get(slot)
+        if since is not None and since.received_at >= event.received_at:
+            continue  # the survivor said something later: that stands
+        append(session, actor, {
+            "customer_id": into.id, "purpose": event.purpose, "channel": event.channel,
+            "action": event.action, "notice_version_id": event.notice_version_id,
+            "method": event.method, "captured_by": event.captured_by,
+            "captured_at": event.captured_at or event.received_at, "expires_at": None})
+        result.refusals += 1
+    tablets_forget(session, duplicate.id, "merged")

@@ -22,18 +22,21 @@ must start with (consent: the notices already published).""")
 
 customer_merged = _signals.signal("customer-merged", doc="""
 Sent by customers.merge while two records of one person become one, after the
-survivor's own fields are merged and before the duplicate is marked merged. The
-sender is the duplicate Customer; `into` is the survivor, `session` the session,
-`actor` who merged. Each package moves its own rows from the duplicate to the
-survivor (as Indico's `users.merged`), recording the changes it makes.""")
+survivor took the duplicate's missing fields and the duplicate's stores hold the
+survivor, before the duplicate is marked merged. The sender is the duplicate Customer;
+`into` is the survivor, `session` the session, `actor` who merged, `result` the
+Merged summary (a listener counts what it moved there). Each package moves its own
+rows from the duplicate to the survivor (as Indico's `users.merged`), recording the
+changes it makes; privacy clears the duplicate as the data map says.""")
 
 request_status_changed = _signals.signal("request-status-changed", doc="""
 Sent by customer_requests.service after a request's status changed (from the API or a
-tablet's push) and the change was recorded. The sender is the CustomerRequest;
-`session`, `before` (the old status) and `actor` are given. A listener may add work
-for the new status (contact: a follow-up when the request becomes ready).""")
+tablet's push), flushed, before its change is recorded. The sender is the
+CustomerRequest (its new `status` set); `session` is given. A listener may add work for
+the new status (contact: a follow-up when the request becomes ready, none once closed).""")
 
 erasure_acknowledged = _signals.signal("erasure-acknowledged", doc="""
 Sent by webhooks.delivery when a subscriber acknowledged (2xx) the delivery of a
-customer's erasure. The sender is the subscription id; `session`, `change_seq`,
-`customer_id` and `at` are given. privacy records the acknowledgement.""")
+customer's erasure, before the delivery's outcome is committed. The sender is the
+subscription id; `session` and `customer_id` are given. privacy settles the
+subscriber's propagation record in the same transaction.""")

@@ -143,3 +143,17 @@ def delete(session: Session, actor: Actor, note_id: uuid.UUID,
     changelog.record(session, "note", note, op="delete", reason="deleted")
     lookups.remove(session, note)
     session.flush()
+
+
+def move_to_survivor(duplicate: Any, *, into: Any, session: Session, result: Any,
+                     **_: Any) -> None:
+    """On `customer_merged`: the duplicate's notes move to the survivor and are sent
+    again (their stores' tablets and the CRM see them under the survivor)."""
+    records = list(session.scalars(sa.select(Note).where(
+        Note.customer_id == duplicate.id)))
+    for record in records:
+        versioning.assign(record, {"customer_id": into.id})
+    session.flush()  # the new customer id, and a version each: tablets update
+    for record in records:
+        changelog.record(session, "note", record)
+    result.notes = len(records)

@@ -21,14 +21,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.audit import access_log
 from server.changelog import service as changelog
-from server.changelog.models import Change, StoreCustomer
-from server.consent.models import ConsentEvent
+from server.changelog.models import Change
+from server.consent import service as consent
 from server.contact import suppression
 from server.contact.models import FollowUp
 from server.core.actor import Actor
@@ -87,7 +88,7 @@ def erase(session: Session, actor: Actor, customer_id: uuid.UUID) -> Erasure:
     session.flush()
     for request in requests:
         changelog.record(session, "request", request)
-    tablets_forget_consent(session, customer.id, "erased")
+    consent.tablets_forget(session, customer.id, "erased")
     changelog.record(session, "customer", customer, op="delete", reason="erased")
     return result
 
@@ -101,17 +102,10 @@ def clear(record) -> None:
             setattr(record, column, dict(value) if isinstance(value, dict) else value)
 
 
-def tablets_forget_consent(session: Session, customer_id: uuid.UUID, reason: str) -> None:
-    """Each store that held the customer drops its copies of their consent events (the
-    events stay on the server, without personal data, as the record of what was said)."""
-    stores = list(session.scalars(sa.select(StoreCustomer.store_id).where(
-        StoreCustomer.customer_id == customer_id)))
-    events = session.scalars(sa.select(ConsentEvent).where(
-        ConsentEvent.customer_id == customer_id))
-    for event in events:
-        for store_id in stores:
-            changelog.record(session, "consent", event, op="delete", reason=reason,
-                             store_id=store_id)
+def clear_merged(duplicate: Customer, **_: Any) -> None:
+    """On `customer_merged`: the duplicate stays as an empty shell (its values were
+    merged into the survivor first), cleared as the data map says."""
+    clear(duplicate)
 
 
 def still_holding(session: Session, values: list[str]) -> list[tuple[str, str]]:
