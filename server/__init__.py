@@ -9,17 +9,14 @@ from flask import Flask
 from flask_sqlalchemy.session import Session as FlaskSqlSession
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from server import (
-    audit,
-    models,  # noqa: F401  (every table registered before migrations run)
-)
+# models: every table registered before migrations run
+from server import audit, dashboard, models  # noqa: F401
 from server import config as settings
 from server.changelog import service as changelog
 from server.core import database, problems
 from server.core.api import make_api
 from server.core.http import require_json_body
 from server.core.json import SafeJSONProvider
-from server.dashboard import search
 from server.extensions import db, end_request_session, migrate
 from server.notes import sensitive
 from server.ops import request_log
@@ -45,7 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         database.configure(db.engine)
     changelog.install(FlaskSqlSession)
-    search.install()  # the search text's trigram index, for databases made from the models
+    dashboard.install()  # the requests' search text: its index, and erasure forgets it
     audit.install()  # the access log's index of several customers (PostgreSQL)
     migrate.init_app(app, db, directory=MIGRATIONS)
     api = make_api(app)

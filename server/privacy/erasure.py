@@ -19,6 +19,7 @@ the domain's own news so every downstream copy follows:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,7 +38,6 @@ from server.core.errors import NotFound
 from server.core.types import utcnow
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
-from server.dashboard import search_index
 from server.extensions import db
 from server.notes.models import Note
 from server.privacy import datamap, propagation
@@ -76,7 +76,7 @@ def erase(session: Session, actor: Actor, customer_id: uuid.UUID) -> Erasure:
         CustomerRequest.customer_id == customer.id)))
     for request in requests:
         clear(request)
-    search_index.forget(session, [request.id for request in requests])
+    forget_copies_of_requests(session, [request.id for request in requests])
     result.requests_anonymised = len(requests)
     session.execute(sa.update(FollowUp).where(
         FollowUp.customer_id == customer.id, FollowUp.status.in_(("pending", "claimed")))
@@ -91,6 +91,23 @@ def erase(session: Session, actor: Actor, customer_id: uuid.UUID) -> Erasure:
     consent.tablets_forget(session, customer.id, "erased")
     changelog.record(session, "customer", customer, op="delete", reason="erased")
     return result
+
+
+# Copies of requests' free text kept above the domains (the dashboard's search text):
+# each keeper registers at app start how it drops them, in the erasing transaction.
+_REQUEST_COPIES: list[Callable[[Session, list[uuid.UUID]], None]] = []
+
+
+def keeps_copies_of_requests(forget: Callable[[Session, list[uuid.UUID]], None]) -> None:
+    """`forget(session, request_ids)` runs wherever erasure or retention clears requests'
+    free text, so no copy outlives the request's own. Idempotent."""
+    if forget not in _REQUEST_COPIES:
+        _REQUEST_COPIES.append(forget)
+
+
+def forget_copies_of_requests(session: Session, request_ids: list[uuid.UUID]) -> None:
+    for forget in _REQUEST_COPIES:
+        forget(session, request_ids)
 
 
 def clear(record) -> None:

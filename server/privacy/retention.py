@@ -37,7 +37,6 @@ from server.customer_requests import lifecycle
 from server.customer_requests import service as requests
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
-from server.dashboard import search_index
 from server.notes.models import Note
 from server.privacy import erasure
 
@@ -122,7 +121,7 @@ def inactive_customers(rules: Rules, now: datetime) -> sa.Select:
 def _anonymise_request(session: Session, request_id) -> None:
     record = session.get(CustomerRequest, request_id)
     versioning.assign(record, {"description": None})
-    search_index.forget(session, [record.id])
+    erasure.forget_copies_of_requests(session, [record.id])
     session.flush()
     changelog.record(session, "request", record)
 
