@@ -12,14 +12,11 @@ not yet done, so running it twice changes nothing the second time):
   untouched for as long, expires (`past_due` / `retention`).
 
 Everything goes through the services, so tablets and the CRM get the tombstones and
-new versions as for any change. Environment (defaults in brackets):
-BLACKBOOK_RETAIN_CLOSED_REQUESTS_MONTHS [24], BLACKBOOK_RETAIN_NOTES_MONTHS [24],
-BLACKBOOK_RETAIN_INACTIVE_CUSTOMERS_MONTHS [36], BLACKBOOK_EXPIRE_STALE_DAYS [30].
+new versions as for any change. The periods are configured in server.config.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +24,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server import config
 from server.changelog import service as changelog
 from server.consent.models import ConsentEvent
 from server.contact.models import Contact
@@ -53,11 +51,8 @@ class Rules:
 
     @classmethod
     def from_environment(cls) -> Rules:
-        env = os.environ.get
-        return cls(int(env("BLACKBOOK_RETAIN_CLOSED_REQUESTS_MONTHS", 24)),
-                   int(env("BLACKBOOK_RETAIN_NOTES_MONTHS", 24)),
-                   int(env("BLACKBOOK_RETAIN_INACTIVE_CUSTOMERS_MONTHS", 36)),
-                   int(env("BLACKBOOK_EXPIRE_STALE_DAYS", 30)))
+        """As configured (server.config.retention)."""
+        return cls(**config.retention())
 
 
 @dataclass
