@@ -25,8 +25,7 @@ from server.changelog.models import Change
 from server.contact import followups
 from server.contact.models import FollowUp
 from server.customer_requests import service as requests
-from server.privacy import erasure
-from server.privacy import requests as privacy_requests
+from server.privacy import erasure, privacy_requests
 from server.privacy.models import ErasurePropagation, PrivacyRequest
 from server.stores import keys
 from server.stores.permissions import PERMISSIONS

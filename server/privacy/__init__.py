@@ -6,8 +6,8 @@ from __future__ import annotations
 def install() -> None:
     """Connect privacy's listeners (server.core.signals); called by the app factory."""
     from server.core import signals
-    from server.privacy import erasure, propagation, requests
+    from server.privacy import erasure, privacy_requests, propagation
 
-    signals.customer_merged.connect(requests.move_to_survivor)
+    signals.customer_merged.connect(privacy_requests.move_to_survivor)
     signals.customer_merged.connect(erasure.clear_merged)
     signals.erasure_acknowledged.connect(propagation.acknowledged_by_webhook)

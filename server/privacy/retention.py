@@ -32,7 +32,7 @@ from server.core import versioning
 from server.core.actor import Actor
 from server.core.types import utcnow
 from server.customer_requests import lifecycle
-from server.customer_requests import service as requests
+from server.customer_requests import service as customer_requests
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
 from server.notes.models import Note
@@ -130,7 +130,7 @@ def _delete_note(session: Session, note_id) -> None:
 def _expire(session: Session, request_id) -> None:
     record = session.get(CustomerRequest, request_id)
     reason = "past_due" if record.due_date is not None else "retention"
-    requests.transition(session, SYSTEM, record.id, "expired", reason, "retention")
+    customer_requests.transition(session, SYSTEM, record.id, "expired", reason, "retention")
 
 
 def _erase(session: Session, customer_id) -> None:
