@@ -73,8 +73,8 @@ def _lapsed(notice) -> sa.ColumnElement[bool]:
 
 
 def counts_now(event, now: sa.ColumnElement) -> sa.ColumnElement[bool]:
-    """SQL for an event whose grant counts at `now`: `ledger.is_live_grant`, citing a notice
-    version that has not lapsed (`lapsed_notices`). For queries that only need the
+    """SQL for an event whose grant counts at `now`: `ledger.grant_counts`, with the notice
+    versions that lapsed (`lapsed_notices`) looked up in the query. For queries that only need the
     answer (the CRM feed's contact points); a test holds it to the Python rule."""
     cited = sa.orm.aliased(Notice)
     return sa.and_(event.action == driver.constant("grant"),
@@ -191,7 +191,7 @@ def summary(session: Session, actor: Actor, customer_id: uuid.UUID) -> dict[str,
     now, lapsed = utcnow(), lapsed_notices(session)
     slots = []
     for (purpose, channel), event in sorted(state_of(session, customer_id).items()):
-        live = ledger.is_live_grant(event, now) and event.notice_version_id not in lapsed
+        live = ledger.grant_counts(event, now, event.notice_version_id in lapsed)
         slots.append({"purpose": purpose, "channel": channel, "status": event.action,
                       "live": live, "since": event.received_at, "event_id": event.id,
                       "notice_version_id": event.notice_version_id,
