@@ -164,3 +164,16 @@ def test_every_logged_entity_has_its_views_registered(app):
     assert bodies.missing(bodies.LOGGED) == set()
     for entity in bodies.WITH_HISTORY:
         assert bodies.histories_of(entity) is not None, entity
+
+
+def test_the_app_refuses_to_start_when_a_logged_entity_has_no_view(monkeypatch, tmp_path):
+    from server import create_app, notes
+    from server.changelog import bodies
+
+    views = {entity: view for entity, view in bodies._TABLET_VIEW.items() if entity != "note"}
+    monkeypatch.setattr(bodies, "_TABLET_VIEW", views)
+    monkeypatch.setattr(notes, "install", lambda: None)
+    monkeypatch.setenv("BLACKBOOK_INSTANCE", str(tmp_path))
+    with pytest.raises(RuntimeError, match="view of note"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'refused.sqlite3'}",
+                    "TESTING": True})
