@@ -19,6 +19,7 @@ from server.core.types import utcnow
 from server.core.versioning import check_version
 from server.customer_requests import history, lifecycle
 from server.customer_requests.models import CustomerRequest, StatusChange, opening_step
+from server.customers import merge as merging
 from server.customers import service as customers
 from server.customers import standing
 from server.customers.models import Customer
@@ -204,11 +205,4 @@ def move_to_survivor(duplicate: Any, *, into: Any, session: Session, result: Any
                      **_: Any) -> None:
     """On `customer_merged`: the duplicate's requests move to the survivor and are sent
     again (their stores' tablets and the CRM see them under the survivor)."""
-    records = list(session.scalars(sa.select(CustomerRequest).where(
-        CustomerRequest.customer_id == duplicate.id)))
-    for record in records:
-        versioning.assign(record, {"customer_id": into.id})
-    session.flush()  # the new customer id, and a version each: tablets update
-    for record in records:
-        changelog.record(session, "request", record)
-    result.requests = len(records)
+    result.requests = merging.move_records(session, "request", CustomerRequest, duplicate, into)

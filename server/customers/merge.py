@@ -39,7 +39,7 @@ from server.core import signals
 from server.core.actor import Actor
 from server.core.errors import Conflict, NotFound, Rejected
 from server.core.types import utcnow
-from server.core.versioning import check_version
+from server.core.versioning import assign, check_version
 from server.customers import service as customers
 from server.customers.models import Customer
 
@@ -116,6 +116,20 @@ def _fill(session: Session, actor: Actor, survivor: Customer, duplicate: Custome
     if fill:
         customers.update(session, actor, survivor.id, fill)
         result.filled = sorted(fill)
+
+
+def move_records(session: Session, entity: str, model: type, duplicate: Customer,
+                 survivor: Customer) -> int:
+    """For a `customer_merged` listener: the duplicate's records of `model` move to the
+    survivor, each with a new version, and are logged again (their stores' tablets and
+    the CRM see them under the survivor). Returns how many moved."""
+    records = list(session.scalars(sa.select(model).where(model.customer_id == duplicate.id)))
+    for record in records:
+        assign(record, {"customer_id": survivor.id})
+    session.flush()  # the new customer id, and a version each: tablets update
+    for record in records:
+        changelog.record(session, entity, record)
+    return len(records)
 
 
 def _hold_where_held(session: Session, duplicate: Customer, survivor: Customer) -> None:

@@ -15,6 +15,7 @@ from server.core.actor import Actor
 from server.core.errors import AlreadyExists, NotFound, Rejected
 from server.core.versioning import check_version
 from server.customer_requests.models import CustomerRequest
+from server.customers import merge as merging
 from server.customers import service as customers
 from server.customers import standing
 from server.customers.models import Customer
@@ -149,11 +150,4 @@ def move_to_survivor(duplicate: Any, *, into: Any, session: Session, result: Any
                      **_: Any) -> None:
     """On `customer_merged`: the duplicate's notes move to the survivor and are sent
     again (their stores' tablets and the CRM see them under the survivor)."""
-    records = list(session.scalars(sa.select(Note).where(
-        Note.customer_id == duplicate.id)))
-    for record in records:
-        versioning.assign(record, {"customer_id": into.id})
-    session.flush()  # the new customer id, and a version each: tablets update
-    for record in records:
-        changelog.record(session, "note", record)
-    result.notes = len(records)
+    result.notes = merging.move_records(session, "note", Note, duplicate, into)
