@@ -9,18 +9,17 @@ from flask import Flask
 from flask_sqlalchemy.session import Session as FlaskSqlSession
 from flask_swagger_ui import get_swaggerui_blueprint
 
+# models: every table registered before migrations run
+from server import audit, dashboard, models  # noqa: F401
 from server import config as settings
-from server import models  # noqa: F401  (every table registered before migrations run)
 from server.changelog import service as changelog
 from server.core import database, problems
 from server.core.api import make_api
 from server.core.http import require_json_body
 from server.core.json import SafeJSONProvider
-from server.dashboard import search
 from server.extensions import db, end_request_session, migrate
 from server.notes import sensitive
 from server.ops import request_log
-from server.privacy import access_log
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -43,8 +42,8 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         database.configure(db.engine)
     changelog.install(FlaskSqlSession)
-    search.install()  # the search text's trigram index, for databases made from the models
-    access_log.install()  # the access log's index of several customers (PostgreSQL)
+    dashboard.install()  # the requests' search text: its index, and erasure forgets it
+    audit.install()  # the access log's index of several customers (PostgreSQL)
     migrate.init_app(app, db, directory=MIGRATIONS)
     api = make_api(app)
     problems.register(app)
@@ -53,7 +52,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(require_json_body)
     _register_blueprints(app, api)
     _register_commands(app)
+    _install_domains()
     return app
+
+
+def _install_domains() -> None:
+    """Each domain registers what it writes into the change log, and connects its own
+    listeners to the signals it reacts to; the log must know every entity it carries."""
+    from server import consent, contact, customer_requests, customers, notes, privacy, webhooks
+
+    for domain in (customers, customer_requests, notes, consent, contact, privacy, webhooks):
+        domain.install()
+    missing = changelog.missing_registrations()
+    if missing:  # a domain forgot to register: refuse to start rather than fail a commit
+        raise RuntimeError(f"Not registered with the change log: {', '.join(sorted(missing))}")
 
 
 def _register_blueprints(app: Flask, api) -> None:

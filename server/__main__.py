@@ -7,20 +7,18 @@ production use gunicorn and PostgreSQL (see README).
 from __future__ import annotations
 
 import logging
-import os
 
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
-from server import create_app
+from server import config, create_app
 from server.dashboard import search_index
 from server.demo import demo_dashboard_login, demo_tablet_key, seed
 from server.extensions import db
 
 
 def main() -> None:
-    host = os.environ.get("BLACKBOOK_HOST", "127.0.0.1")
-    port = int(os.environ.get("BLACKBOOK_PORT", "5000"))
+    host, port = config.listen_address()
     app = create_app()
     with app.app_context():
         upgrade()

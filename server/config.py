@@ -3,6 +3,7 @@
 DATABASE_URL         SQLAlchemy URL. Default: SQLite at <instance>/blackbook.sqlite3.
                      PostgreSQL: postgresql+psycopg://user:password@host/db
 BLACKBOOK_INSTANCE   folder of the default SQLite file. Default: ./instance
+BLACKBOOK_HOST, BLACKBOOK_PORT  where `python -m server` listens. Default: 127.0.0.1, 5000
 BLACKBOOK_MAX_BODY   largest request body in bytes (413 beyond). Default: 5242880
 BLACKBOOK_LOG_LEVEL  level of the request log. Default: INFO
 BLACKBOOK_SECRET_KEY the server's master key (webhook signing secrets are derived from
@@ -29,6 +30,18 @@ BLACKBOOK_SEARCH_INDEX_LONGEST_SECONDS  a pass runs anyway once the oldest unind
 BLACKBOOK_SECURE_COOKIES  1: the dashboard's session cookie is sent over HTTPS only
                      (production behind TLS). Default: 0, so the embedded default
                      works on http://127.0.0.1.
+BLACKBOOK_RETAIN_CLOSED_REQUESTS_MONTHS  retention (privacy.retention): a closed request
+                     loses its free text this long after it closed. Default: 24
+BLACKBOOK_RETAIN_NOTES_MONTHS  a note is deleted this long after it was written.
+                     Default: 24
+BLACKBOOK_RETAIN_INACTIVE_CUSTOMERS_MONTHS  a customer with no interaction this long is
+                     erased. Default: 36
+BLACKBOOK_EXPIRE_STALE_DAYS  an open request this far past its due date (or untouched
+                     this long, with none) expires. Default: 30
+
+Two settings are read when used rather than at start, so a process can be pointed at
+another file without a restart of the tests that do so: the sensitive lexicon
+(`sensitive_lexicon`) and the retention rules (`retention`).
 """
 
 from __future__ import annotations
@@ -90,6 +103,30 @@ def from_environment() -> dict:
         "SEARCH_INDEX_LONGEST_SECONDS": float(
             os.environ.get("BLACKBOOK_SEARCH_INDEX_LONGEST_SECONDS", 60)),
     }
+
+
+def listen_address() -> tuple[str, int]:
+    """Where `python -m server` (the embedded default) listens."""
+    return (os.environ.get("BLACKBOOK_HOST", "127.0.0.1"),
+            int(os.environ.get("BLACKBOOK_PORT", "5000")))
+
+
+SENSITIVE_LEXICON = "BLACKBOOK_SENSITIVE_LEXICON"
+
+
+def sensitive_lexicon() -> str | None:
+    """The operator's lexicon file for the note scanner and the tablets, if any."""
+    return os.environ.get(SENSITIVE_LEXICON) or None
+
+
+def retention() -> dict[str, int]:
+    """The retention rules' periods (privacy.retention.Rules)."""
+    env = os.environ.get
+    return {"months_closed_requests": int(env("BLACKBOOK_RETAIN_CLOSED_REQUESTS_MONTHS", 24)),
+            "months_notes": int(env("BLACKBOOK_RETAIN_NOTES_MONTHS", 24)),
+            "months_inactive_customers": int(
+                env("BLACKBOOK_RETAIN_INACTIVE_CUSTOMERS_MONTHS", 36)),
+            "days_stale": int(env("BLACKBOOK_EXPIRE_STALE_DAYS", 30))}
 
 
 API_SETTINGS = {

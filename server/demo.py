@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from server.consent import service as consent
 from server.core.actor import Actor
 from server.core.errors import NotFound
-from server.customer_requests import service as requests
+from server.customer_requests import service as customer_requests
 from server.customers import service as customers
 from server.dashboard import users
 from server.extensions import db
@@ -89,7 +89,7 @@ def _seed_store(session: Session, store: Store, rng: random.Random, n: int, offe
             "preferences": {"sizes": ["M"], "preferred_channels": ["sms", "email"]},
             "captured_by": f"A-{101 + n}"})
         for kind, sku, description, size, colour, category in rng.sample(ASKS, 2):
-            requests.create(session, actor, {
+            customer_requests.create(session, actor, {
                 "customer_id": customer.id, "type": kind, "sku": sku,
                 "description": description, "size": size, "colour": colour,
                 "category": category,

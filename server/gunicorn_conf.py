@@ -5,10 +5,9 @@ first request, so no request waits for a worker's connections or first compilati
 Warming is a courtesy: if it fails (the database not up yet), the worker serves anyway.
 
 Then the objects the worker holds for its lifetime (the app, its schemas, SQLAlchemy's
-metadata and caches: ~155,000) are moved out of the garbage collector's sight
-(gc.freeze). Otherwise a full collection walks them all, 65-110 ms on this machine,
-whenever a request has made enough long-lived objects: twice in every 20 pushes of 500
-mutations, ~10 ms a push on average and a 100 ms stall for the push it hits.
+metadata and caches: over a hundred thousand) are moved out of the garbage
+collector's sight (gc.freeze). Otherwise a full collection walks them all whenever a
+request has made enough long-lived objects, and the push it hits stalls for it.
 
 Last, each worker starts the thread that keeps the requests' search index up to date
 (dashboard.search_index: one pass at a time across the workers).

@@ -20,13 +20,13 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
+from server.audit.models import AccessEntry
 from server.changelog.models import Change
 from server.contact import followups
 from server.contact.models import FollowUp
 from server.customer_requests import service as requests
-from server.privacy import erasure
-from server.privacy import requests as privacy_requests
-from server.privacy.models import AccessEntry, ErasurePropagation, PrivacyRequest
+from server.privacy import erasure, privacy_requests
+from server.privacy.models import ErasurePropagation, PrivacyRequest
 from server.stores import keys
 from server.stores.permissions import PERMISSIONS
 from server.webhooks import service as webhooks

@@ -58,7 +58,7 @@ def test_an_entry_naming_several_customers_becomes_one_each_on_downgrade(empty_d
     people = [uuid.uuid4() for _ in range(3)]
     with app.app_context():
         upgrade(directory=MIGRATIONS)
-        from server.privacy.models import AccessEntry
+        from server.audit.models import AccessEntry
         with db.engine.begin() as connection:
             connection.execute(sa.insert(AccessEntry), {
                 "customer_ids": people if is_postgres(empty_database_url)
@@ -90,7 +90,7 @@ def _store_and_customer(connection, store: uuid.UUID, customer: uuid.UUID) -> No
 def test_the_opening_step_moves_onto_the_request_and_back(empty_database_url):
     """0019: a request's stored opening step becomes its key_id (the rest the request
     holds already) and is read from the request; later steps stay rows. Down: the row again."""
-    from server.changelog import history
+    from server.customer_requests import history
     from server.customer_requests.models import CustomerRequest, StatusChange
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})

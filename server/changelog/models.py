@@ -41,7 +41,7 @@ class Change(db.Model):
     # a tombstone.
     body: Mapped[dict | None] = mapped_column(sa.JSON)
     # A request's status history at this version, as JSON text: the CRM feed sends it with
-    # the request (devices do not get it). See changelog.history.
+    # the request (devices do not get it). See customer_requests.history.
     history: Mapped[str | None] = mapped_column(sa.Text)
     committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A later change of the same record in the same stream (same store hint, or none)

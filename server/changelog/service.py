@@ -7,7 +7,7 @@ back, so a rejected sync mutation leaves no trace in the log.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -16,14 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from server.changelog import bodies, history
+from server.changelog import bodies
 from server.changelog.models import PER_CUSTOMER, Change, ChangeCounter, StoreCustomer
 from server.core import bulk
 from server.core.errors import Unavailable
 from server.core.types import utcnow
-from server.customer_requests.models import CustomerRequest
-from server.customers.models import Customer
-from server.webhooks import outbox as webhooks
 
 PENDING = "blackbook.pending_changes"
 
@@ -38,7 +35,7 @@ class PendingChange:
     customer_id: uuid.UUID | None
     reason: str | None
     body: dict[str, Any] | None = None  # given when the record is a row, not a model
-    history: str | None = None  # a request's, given with its body (changelog.history)
+    history: str | None = None  # a request's, given with its body (bodies.register)
     new: bool = False  # created in this transaction: no earlier change to supersede
 
     @property
@@ -56,7 +53,7 @@ def record(session: Session, entity: str, obj: Any, *, op: str = "upsert",
     carries one only when it enters that store's scope, and is otherwise fanned out.
     `body`: the record as a tablet sees it, when `obj` is a row inserted in bulk
     rather than a model (see changelog.bodies.of_row); otherwise dumped at commit.
-    `history`: with `body`, a request's status history as JSON text (changelog.history);
+    `history`: with `body`, a request's status history as JSON text (bodies.register);
     otherwise written at commit. `new`: the record was created in this transaction, so
     no earlier change of it exists to mark superseded (a push of new captures then skips
     that statement).
@@ -137,12 +134,13 @@ def _take_numbers(session: Session, count: int, captured: set[uuid.UUID]) -> int
     foreign-key check waited for the merge's lock). Sent again, it goes to the record
     standing for them (customers.standing). Asked in the same statement, after the
     writes, so it sees any merge they waited for; a capture that committed first, the
-    merge waited for, and moved (customers.merge)."""
+    merge waited for, and moved (customers.merge). The question is the customers'
+    (`refuse_captures_for`)."""
     connection = session.connection()
     if not captured:
         return connection.execute(_TAKE, {"count": count}).scalar_one()
-    last, merged = connection.execute(_TAKE_CHECKING, {"count": count,
-                                                       "ids": list(captured)}).one()
+    last, merged = connection.execute(_take_checking(), {"count": count,
+                                                         "ids": list(captured)}).one()
     if merged is not None:
         raise Unavailable("This customer was merged into another record while this was "
                           "being saved; send it again.")
@@ -154,10 +152,38 @@ _counter = ChangeCounter.__table__.c
 _TAKE = (sa.update(ChangeCounter.__table__).where(_counter.id == 1)
          .values(value=_counter.value + sa.bindparam("count", type_=sa.BigInteger))
          .returning(_counter.value))
-_ANY_MERGED = (sa.select(Customer.id)
-               .where(Customer.id.in_(sa.bindparam("ids", expanding=True)),
-                      Customer.merged_into_id.is_not(None)).limit(1))
-_TAKE_CHECKING = _TAKE.returning(_ANY_MERGED.scalar_subquery())
+_CHECKS: dict[str, sa.Select] = {}
+
+
+def refuse_captures_for(merged: sa.Select) -> None:
+    """The customers package's question, asked at every commit that captures something:
+    one id among `:ids` (expanding) of a customer merged away, or none."""
+    _CHECKS["merged"] = merged
+    _CHECKS.pop("take", None)
+
+
+def _take_checking() -> sa.Select:
+    if "take" not in _CHECKS:
+        _CHECKS["take"] = _TAKE.returning(_CHECKS["merged"].scalar_subquery())
+    return _CHECKS["take"]
+
+
+_WRITTEN: list[Callable[[Session, list[dict[str, Any]]], None]] = []
+
+
+def on_written(listener: Callable[[Session, list[dict[str, Any]]], None]) -> None:
+    """Call `listener(session, rows)` with the change rows each commit logs, after they
+    are inserted, in the same transaction (the webhooks' outbox). Idempotent."""
+    if listener not in _WRITTEN:
+        _WRITTEN.append(listener)
+
+
+def missing_registrations() -> set[str]:
+    """What the domains have not registered with the log yet (checked by create_app)."""
+    return ({f"view of {entity}" for entity in bodies.missing()}
+            | {f"history of {entity}" for entity in bodies.WITH_HISTORY
+               if bodies.histories_of(entity) is None}
+            | ({"merged-customer check"} if "merged" not in _CHECKS else set()))
 
 
 def write_pending(session: Session) -> None:
@@ -171,7 +197,7 @@ def write_pending(session: Session) -> None:
     changes = _latest_per_record(_fan_out(session, pending))
     pending.clear()
     # Serialised before the counter's lock is taken: every other writer waits on that
-    # lock until this transaction commits, and 500 bodies take ~50 ms to serialise.
+    # lock until this transaction commits, and a batch's bodies take a while to serialise.
     histories = _histories(session, changes)
     rows = [_row(c, histories) for c in changes]
     last = _take_numbers(session, len(rows), captured)
@@ -181,7 +207,8 @@ def write_pending(session: Session) -> None:
     bulk.insert(session, Change.__table__, rows)
     if not all(change.new for change in changes):
         _supersede(session, first=last - len(rows) + 1, last=last)
-    webhooks.enqueue(session, rows)  # the outbox, in this same transaction
+    for listener in _WRITTEN:  # the webhooks' outbox, in this same transaction
+        listener(session, rows)
 
 
 CAPTURED = frozenset({"request", "note", "consent"})  # what a capture adds for a customer
@@ -209,32 +236,33 @@ def _supersede(session: Session, first: int, last: int) -> None:
         .values(superseded=True).execution_options(synchronize_session=False))
 
 
+def _with_history(change: PendingChange) -> bool:
+    return change.entity in bodies.WITH_HISTORY and change.op != "delete"
+
+
 def _histories(session: Session, changes: list[PendingChange]) -> dict[str, str]:
-    """The status history of each request logged (ids as text): given with the change, or
-    from the steps the session holds (a new or transitioned request's are loaded), or
-    else read, all in one query."""
-    found, unread = {}, []
-    for change in changes:
-        if change.entity != "request" or change.op == "delete":
-            continue
-        record, key = change.record, str(change.record.id)
+    """The history of each record logged that has one (a request's status history; ids
+    as text): given with the change, or else from its entity's registered history."""
+    found: dict[str, str] = {}
+    unknown: dict[str, list[Any]] = {}
+    for change in filter(_with_history, changes):
         if change.history is not None:
-            found[key] = change.history
-        elif isinstance(record, CustomerRequest) and "steps" not in sa.inspect(record).unloaded:
-            found[key] = history.text(record.history)
+            found[str(change.record.id)] = change.history
         else:
-            unread.append(key)
-    return found | history.of_requests(session, unread)
+            unknown.setdefault(change.entity, []).append(change.record)
+    for entity, records in unknown.items():
+        found |= bodies.histories_of(entity)(session, records)
+    return found
 
 
 def _row(change: PendingChange, histories: dict[str, str]) -> dict[str, Any]:
     """A change's row, all but its number and time (given under the counter's lock)."""
-    upserted_request = change.entity == "request" and change.op != "delete"
     return {"entity": change.entity, "record_id": change.record.id, "op": change.op,
             "version": change.version or change.record.version, "store_id": change.store_id,
             "customer_id": change.customer_id, "reason": change.reason,
             "body": change.body or bodies.body(change.entity, change.record, change.op),
-            "history": histories.get(str(change.record.id), "[]") if upserted_request else None,
+            "history": (histories.get(str(change.record.id), "[]") if _with_history(change)
+                        else None),
             "superseded": False}
 
 

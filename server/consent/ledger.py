@@ -60,3 +60,11 @@ def fold(events: Iterable[Event]) -> dict[tuple[str, str], Event]:
 
 def is_live_grant(event: Event, now: datetime) -> bool:
     return event.action == "grant" and (event.expires_at is None or event.expires_at > now)
+
+
+def grant_counts(event: Event, now: datetime, lapsed: bool) -> bool:
+    """Whether this event is a grant that counts at `now`: live (`is_live_grant`), and
+    citing a notice version that has not lapsed (a later one asked to consent again).
+    The one rule for the consent summary and the contact policy; consent.counts_now
+    is its SQL form."""
+    return not lapsed and is_live_grant(event, now)

@@ -7,6 +7,7 @@ import uuid
 from flask.views import MethodView
 from marshmallow import fields
 
+from server.audit import access_log
 from server.consent import service
 from server.consent.schemas import (
     ConsentFields,
@@ -20,7 +21,6 @@ from server.consent.schemas import (
 from server.core.api import Blueprint
 from server.customers import service as customers
 from server.extensions import db
-from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 
 notices_blp = Blueprint("notices", __name__, url_prefix="/api/v1/notices",

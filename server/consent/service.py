@@ -9,7 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.changelog import scope
 from server.changelog import service as changelog
+from server.changelog.models import StoreCustomer
 from server.consent import ledger, purposes, tier
 from server.consent.models import ConsentEvent, ConsentState, Notice
 from server.core import driver, lookups
@@ -21,7 +23,6 @@ from server.customers import standing
 from server.customers.models import Customer
 from server.stores import permissions
 from server.stores.models import Store
-from server.sync import scope
 
 # -- notices ----------------------------------------------------------------------------
 
@@ -37,8 +38,8 @@ def publish_notice(session: Session, actor: Actor, data: dict[str, Any]) -> Noti
     return notice
 
 
-def share_notices_with(session: Session, store: Store) -> None:
-    """A new store's tablets get the notices already published."""
+def share_notices_with(store: Store, *, session: Session, **_) -> None:
+    """A new store's tablets get the notices already published (on `store_created`)."""
     for notice in session.scalars(sa.select(Notice)):
         changelog.record(session, "notice", notice, store_id=store.id)
 
@@ -72,8 +73,8 @@ def _lapsed(notice) -> sa.ColumnElement[bool]:
 
 
 def counts_now(event, now: sa.ColumnElement) -> sa.ColumnElement[bool]:
-    """SQL for an event whose grant counts at `now`: `ledger.is_live_grant`, citing a notice
-    version that has not lapsed (`lapsed_notices`). For queries that only need the
+    """SQL for an event whose grant counts at `now`: `ledger.grant_counts`, with the notice
+    versions that lapsed (`lapsed_notices`) looked up in the query. For queries that only need the
     answer (the CRM feed's contact points); a test holds it to the Python rule."""
     cited = sa.orm.aliased(Notice)
     return sa.and_(event.action == driver.constant("grant"),
@@ -191,7 +192,7 @@ def summary(session: Session, actor: Actor, customer_id: uuid.UUID) -> dict[str,
     now, lapsed = utcnow(), lapsed_notices(session)
     slots = []
     for (purpose, channel), event in sorted(state_of(session, customer_id).items()):
-        live = ledger.is_live_grant(event, now) and event.notice_version_id not in lapsed
+        live = ledger.grant_counts(event, now, event.notice_version_id in lapsed)
         slots.append({"purpose": purpose, "channel": channel, "status": event.action,
                       "live": live, "since": event.received_at, "event_id": event.id,
                       "notice_version_id": event.notice_version_id,
@@ -200,3 +201,39 @@ def summary(session: Session, actor: Actor, customer_id: uuid.UUID) -> dict[str,
     return {"customer_id": customer.id, "state": slots,
             "events": events_of(session, customer_id),
             "sharing": tier.sharing(customer.preferences or {}, live_purposes)}
+
+
+def tablets_forget(session: Session, customer_id: uuid.UUID, reason: str) -> None:
+    """Each store that held the customer drops its copies of their consent events (the
+    events stay on the server, without personal data, as the record of what was said):
+    at erasure, and for a merged duplicate."""
+    stores = list(session.scalars(sa.select(StoreCustomer.store_id).where(
+        StoreCustomer.customer_id == customer_id)))
+    events = session.scalars(sa.select(ConsentEvent).where(
+        ConsentEvent.customer_id == customer_id))
+    for event in events:
+        for store_id in stores:
+            changelog.record(session, "consent", event, op="delete", reason=reason,
+                             store_id=store_id)
+
+
+def carry_refusals(duplicate: Customer, *, into: Customer, session: Session, actor: Actor,
+                   result: Any, **_: Any) -> None:
+    """On `customer_merged`: a refusal the duplicate stands on, for a purpose and channel
+    the survivor has said nothing about since, is recorded for the survivor (its capture
+    time and method kept); a grant is not carried over. The duplicate's tablets drop
+    their copies of its events."""
+    held = state_of(session, into.id)
+    for slot, event in sorted(state_of(session, duplicate.id).items()):
+        if event.action not in ledger.REFUSALS:
+            continue
+        since = held.get(slot)
+        if since is not None and since.received_at >= event.received_at:
+            continue  # the survivor said something later: that stands
+        append(session, actor, {
+            "customer_id": into.id, "purpose": event.purpose, "channel": event.channel,
+            "action": event.action, "notice_version_id": event.notice_version_id,
+            "method": event.method, "captured_by": event.captured_by,
+            "captured_at": event.captured_at or event.received_at, "expires_at": None})
+        result.refusals += 1
+    tablets_forget(session, duplicate.id, "merged")

@@ -27,6 +27,7 @@ from server.core import paging
 from server.core.actor import Actor
 from server.core.errors import Conflict, NotFound, Rejected
 from server.core.types import utcnow
+from server.customer_requests import lifecycle
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
 from server.stores.models import Store
@@ -197,3 +198,22 @@ def cancel_open_for_request(session: Session, request_id: uuid.UUID) -> None:
     session.execute(sa.update(FollowUp).where(
         FollowUp.request_id == request_id, FollowUp.status == "pending")
         .values(status="cancelled", version=FollowUp.version + 1, updated_at=utcnow()))
+
+
+def move_to_survivor(duplicate: Customer, *, into: Customer, session: Session,
+                     **_: Any) -> None:
+    """On `customer_merged`: the duplicate's follow-ups and the contacts made with it are
+    the person's, so the contact policy counts them for the survivor."""
+    for model in (FollowUp, Contact):
+        session.execute(sa.update(model).where(model.customer_id == duplicate.id)
+                        .values(customer_id=into.id)
+                        .execution_options(synchronize_session=False))
+
+
+def on_status_changed(request: CustomerRequest, *, session: Session, **_: Any) -> None:
+    """On `request_status_changed`. Ready: the customer is told (a follow-up task).
+    Closed: nobody needs telling."""
+    if request.status == "ready":
+        on_request_ready(session, request)
+    elif request.status in lifecycle.CLOSED:
+        cancel_open_for_request(session, request.id)

@@ -222,13 +222,12 @@ def _effective(consents: list[ConsentFact], purpose: str, channel: str) -> Conse
 
 def _grant_reason(grant: ConsentFact, purpose: str, channel: str, now: datetime) -> Reason:
     source = {"event_id": str(grant.id)}
+    if ledger.grant_counts(grant, now, grant.lapsed):
+        return Reason("granted", f"Granted {grant.purpose} on {grant.channel}.", False, source)
     if grant.lapsed:
         return Reason("reconsent_required", "The notice this grant cites was replaced by a "
                       "version that asks again.", True, source)
-    if not ledger.is_live_grant(grant, now):
-        return Reason("grant_expired", f"The grant expired at {grant.expires_at}.", True,
-                      source)
-    return Reason("granted", f"Granted {grant.purpose} on {grant.channel}.", False, source)
+    return Reason("grant_expired", f"The grant expired at {grant.expires_at}.", True, source)
 
 
 def _refusal(event: ConsentFact, purpose: str, channel: str) -> Reason:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from server.audit import access_log
 from server.contact import followups, service
 from server.contact.schemas import (
     ClaimBody,
@@ -21,7 +22,6 @@ from server.contact.schemas import (
 )
 from server.core.api import Blueprint
 from server.extensions import db
-from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 
 policy_blp = Blueprint("contact", __name__, url_prefix="/api/v1/customers",

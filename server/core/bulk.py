@@ -1,11 +1,11 @@
 """Many new rows into one table, as cheaply as the database allows.
 
 A sync push of 500 captures writes ~2,000 rows. The ORM's unit of work costs more
-than the database does; a Core executemany (pipelined by psycopg) is ~3x cheaper,
-and on PostgreSQL a COPY is ~2x cheaper again (see privacy.access_log). A binary COPY
-is cheaper still for Python, ~5x over text (2,000 rows: 2.7 ms of CPU instead of
-13.5): each value goes out by its column's binary dumper, where the text format
+than the database does; a Core executemany (pipelined by psycopg) is cheaper, and on
+PostgreSQL a COPY cheaper again. A binary COPY is cheaper still for Python than a
+text one: each value goes out by its column's binary dumper, where the text format
 formats it and psycopg's JSON wrapper calls back into Python for every JSON value.
+(The measured figures are in the README's benchmark section.)
 Rows are complete: every column given, its model default computed here per row
 when the caller left it out, so a COPY stores what an INSERT would have.
 """
@@ -22,8 +22,7 @@ from server.core import json
 
 # Below this many rows an INSERT is as cheap as a COPY. (At 20 rows COPY's two round
 # trips a table still cost less than a pipelined executemany, which sends and flushes
-# a message a row, or one INSERT of arrays, which psycopg dumps as text in Python:
-# ~3 ms more a 20-mutation push either way.)
+# a message a row, or one INSERT of arrays, which psycopg dumps as text in Python.)
 COPY_FROM = 20
 
 

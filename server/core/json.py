@@ -1,7 +1,7 @@
 """JSON for responses and JSON columns: written by orjson, read by the standard library.
 
-orjson writes 5-10x faster than the standard library, which counts on a sync push
-(500 results out, ~1,500 JSON values stored at commit). Reading stays with the
+orjson writes several times faster than the standard library, which counts on a sync
+push (500 results out, ~1,500 JSON values stored at commit). Reading stays with the
 standard library, whose rules the API's input checks are built on (NaN is read and
 then refused by a schema, a 30-digit integer stays an integer), and which treats
 absurd nesting as malformed input, not a crash. What orjson cannot write (an integer

@@ -63,7 +63,7 @@ def prefetch_existing(session: Session, wanted: list[tuple[type, Iterable[Any]]]
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # Planned afresh each time (prepare=False): a plan PostgreSQL kept from when the
-        # tables were small scans them (2.4 ms a push in the latency bench, growing).
+        # tables were small scans them, at a cost that grows with the tables.
         rows = driver.fetch_all(connection, _which_exist_among(tuple(m for m, _ in todo)), {
             f"keys_{which}": id_array(map(str, keys)) for which, (_, keys) in enumerate(todo)},
             prepare=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from server.audit import access_log
 from server.core.api import Blueprint
 from server.core.http import etag_for, expected_version
 from server.customer_requests import service
@@ -16,7 +17,6 @@ from server.customer_requests.schemas import (
     RequestUpdate,
 )
 from server.extensions import db
-from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 
 blp = Blueprint("requests", __name__, url_prefix="/api/v1/requests",

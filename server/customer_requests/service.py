@@ -10,22 +10,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.changelog import bodies, history
+from server.changelog import bodies, scope
 from server.changelog import service as changelog
-from server.contact import followups
-from server.core import bulk, lookups, paging, versioning
+from server.core import bulk, lookups, paging, signals, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Conflict, Forbidden, NotFound, Rejected
 from server.core.types import utcnow
 from server.core.versioning import check_version
 from server.core.wording import spoken
-from server.customer_requests import lifecycle
+from server.customer_requests import history, lifecycle
 from server.customer_requests.models import CustomerRequest, StatusChange, opening_step
+from server.customers import merge as merging
 from server.customers import service as customers
 from server.customers import standing
 from server.customers.models import Customer
 from server.stores.models import Store
-from server.sync import scope
 
 _REQUESTS = CustomerRequest.__table__
 
@@ -162,13 +161,10 @@ def _apply_status(record: CustomerRequest, actor: Actor, target: str, reason: st
     record.closed_at = utcnow() if target in lifecycle.CLOSED else None
 
 
-def _follow_up(session: Session, record: CustomerRequest) -> None:
-    """Ready: the customer is told (a follow-up task). Closed: nobody needs telling."""
+def _status_changed(session: Session, record: CustomerRequest) -> None:
+    """Tell who reacts to a new status (contact: a follow-up when it is ready)."""
     session.flush()
-    if record.status == "ready":
-        followups.on_request_ready(session, record)
-    elif record.status in lifecycle.CLOSED:
-        followups.cancel_open_for_request(session, record.id)
+    signals.request_status_changed.send(record, session=session)
 
 
 def update(session: Session, actor: Actor, request_id: uuid.UUID, changes: dict[str, Any],
@@ -186,7 +182,7 @@ def update(session: Session, actor: Actor, request_id: uuid.UUID, changes: dict[
     versioning.assign(record, changes)
     if target is not None and target != record.status:
         _apply_status(record, actor, target, reason, changed_by)
-        _follow_up(session, record)
+        _status_changed(session, record)
     elif target is not None:
         # The step it has taken already (another tablet closed it the same way): nothing
         # to do, if the reason fits the status.
@@ -206,8 +202,14 @@ def transition(session: Session, actor: Actor, request_id: uuid.UUID, status: st
     record = get(session, actor, request_id)
     check_version(record, expected_version)
     _apply_status(record, actor, status, reason, changed_by)
-    _follow_up(session, record)
+    _status_changed(session, record)
     session.flush()
     changelog.record(session, "request", record)
     return record
 
+
+def move_to_survivor(duplicate: Any, *, into: Any, session: Session, result: Any,
+                     **_: Any) -> None:
+    """On `customer_merged`: the duplicate's requests move to the survivor and are sent
+    again (their stores' tablets and the CRM see them under the survivor)."""
+    result.requests = merging.move_records(session, "request", CustomerRequest, duplicate, into)

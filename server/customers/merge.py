@@ -17,6 +17,10 @@ stays: head office's work, in one transaction.
   webhooks (`customer.merged`) re-point. A tablet that was offline and pushes a
   request, note or consent event for it has it recorded for the survivor
   (customers.standing); an edit of it is refused (410 `customer_merged`).
+
+Each domain moves its own rows when it hears `signals.customer_merged` (requests,
+notes, follow-ups and contacts, privacy requests, consent); this module does the
+customer's part: the fields, the stores' scope, the duplicate's tombstone.
 """
 
 from __future__ import annotations
@@ -27,23 +31,17 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
+from server.changelog import scope
 from server.changelog import service as changelog
 from server.changelog.models import Change, StoreCustomer
-from server.consent import ledger
-from server.consent import service as consent
-from server.contact.models import Contact, FollowUp
+from server.core import signals
 from server.core.actor import Actor
 from server.core.errors import Conflict, NotFound, Rejected
 from server.core.types import utcnow
 from server.core.versioning import assign, check_version
-from server.customer_requests.models import CustomerRequest
 from server.customers import service as customers
 from server.customers.models import Customer
-from server.notes.models import Note
-from server.privacy import access_log
-from server.privacy.erasure import clear, tablets_forget_consent
-from server.privacy.models import PrivacyRequest
-from server.sync import scope
 
 FILLED = ("family_name", "email", "phone", "postal_address", "preferences")
 
@@ -81,19 +79,18 @@ def merge(session: Session, actor: Actor, duplicate_id: uuid.UUID, survivor_id: 
     _check(survivor, "into")
     result = Merged(survivor, duplicate.id)
     _fill(session, actor, survivor, duplicate, result)
-    _move(session, duplicate, survivor, result)
-    _carry_refusals(session, actor, duplicate, survivor, result)
+    _hold_where_held(session, duplicate, survivor)
+    signals.customer_merged.send(duplicate, into=survivor, session=session, actor=actor,
+                                 result=result)
     # Earlier merges into the duplicate now point at the survivor: one step, always.
     session.execute(sa.update(Customer).where(Customer.merged_into_id == duplicate.id)
                     .values(merged_into_id=survivor.id)
                     .execution_options(synchronize_session="fetch"))
     # The duplicate's old copies go (its requests and notes are logged again, for the
-    # survivor); its tombstone, naming the survivor, replaces them, and its tablets drop
-    # their copies of its consent events.
+    # survivor); its tombstone, naming the survivor, replaces them (its tablets dropped
+    # their copies of its consent events, and privacy cleared it, on the signal).
     session.execute(sa.delete(Change).where(Change.customer_id == duplicate.id)
                     .execution_options(synchronize_session=False))
-    tablets_forget_consent(session, duplicate.id, "merged")
-    clear(duplicate)
     duplicate.merged_into_id, duplicate.merged_at = survivor.id, utcnow()
     access_log.changed(session, actor, "merge", [duplicate.id, survivor.id], action="merge")
     session.flush()
@@ -121,38 +118,23 @@ def _fill(session: Session, actor: Actor, survivor: Customer, duplicate: Custome
         result.filled = sorted(fill)
 
 
-def _move(session: Session, duplicate: Customer, survivor: Customer, result: Merged) -> None:
-    for entity, model in (("request", CustomerRequest), ("note", Note)):
-        records = list(session.scalars(sa.select(model).where(
-            model.customer_id == duplicate.id)))
-        for record in records:
-            assign(record, {"customer_id": survivor.id})
-        session.flush()  # the new customer id, and a version each: tablets update
-        for record in records:
-            changelog.record(session, entity, record)
-        setattr(result, f"{entity}s", len(records))
-    for model in (FollowUp, Contact, PrivacyRequest):  # the person's, whichever record
-        session.execute(sa.update(model).where(model.customer_id == duplicate.id)
-                        .values(customer_id=survivor.id)
-                        .execution_options(synchronize_session=False))
+def move_records(session: Session, entity: str, model: type, duplicate: Customer,
+                 survivor: Customer) -> int:
+    """For a `customer_merged` listener: the duplicate's records of `model` move to the
+    survivor, each with a new version, and are logged again (their stores' tablets and
+    the CRM see them under the survivor). Returns how many moved."""
+    records = list(session.scalars(sa.select(model).where(model.customer_id == duplicate.id)))
+    for record in records:
+        assign(record, {"customer_id": survivor.id})
+    session.flush()  # the new customer id, and a version each: tablets update
+    for record in records:
+        changelog.record(session, entity, record)
+    return len(records)
+
+
+def _hold_where_held(session: Session, duplicate: Customer, survivor: Customer) -> None:
+    """Every store that held the duplicate holds the survivor."""
     stores = session.scalars(sa.select(StoreCustomer.store_id).where(
         StoreCustomer.customer_id == duplicate.id))
     for store_id in list(stores):
         scope.enter(session, store_id, survivor)
-
-
-def _carry_refusals(session: Session, actor: Actor, duplicate: Customer, survivor: Customer,
-                    result: Merged) -> None:
-    held = consent.state_of(session, survivor.id)
-    for slot, event in sorted(consent.state_of(session, duplicate.id).items()):
-        if event.action not in ledger.REFUSALS:
-            continue
-        since = held.get(slot)
-        if since is not None and since.received_at >= event.received_at:
-            continue  # the survivor said something later: that stands
-        consent.append(session, actor, {
-            "customer_id": survivor.id, "purpose": event.purpose, "channel": event.channel,
-            "action": event.action, "notice_version_id": event.notice_version_id,
-            "method": event.method, "captured_by": event.captured_by,
-            "captured_at": event.captured_at or event.received_at, "expires_at": None})
-        result.refusals += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from server.audit import access_log
 from server.core.api import Blueprint
 from server.core.http import etag_for, expected_version
 from server.customers import merge, service
@@ -17,7 +18,6 @@ from server.customers.schemas import (
     MergeOut,
 )
 from server.extensions import db
-from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers",

@@ -8,8 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from server.core.fields import AwareTime, FullMatch, Text, Timestamp, text_list
 from server.core.paging import PageArgs
-from server.core.vocabulary import CHANNELS
-from server.stores.service import valid_timezone
+from server.core.vocabulary import CHANNELS, valid_timezone
 
 HH_MM = FullMatch(r"^([01]\d|2[0-3]):[0-5]\d$", error="A time as HH:MM, 24-hour.")
 

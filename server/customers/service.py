@@ -8,15 +8,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.changelog import scope
 from server.changelog import service as changelog
 from server.core import lookups, paging, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, Forbidden, Gone, NotFound, Rejected
 from server.core.versioning import check_version
-from server.customers import normalise
+from server.customers import normalise, standing
 from server.customers.models import Customer
 from server.stores.models import Store
-from server.sync import scope
 
 LOOKUP_KEYS = ("email", "phone", "phone_suffix", "name")
 
@@ -66,6 +66,18 @@ def create(session: Session, actor: Actor, data: dict[str, Any]) -> Customer:
     if actor.is_tablet:
         scope.enter(session, actor.store_id, customer, new=True)
     return customer
+
+
+def hold(session: Session, actor: Actor, customer_ids: list[uuid.UUID]) -> int:
+    """Keep these customers on this store's tablets (after a lookup at the counter)."""
+    lookups.prefetch(session, Customer, customer_ids)
+    missing = [str(i) for i in customer_ids if lookups.get(session, Customer, i) is None]
+    if missing:
+        raise Rejected(errors={"customer_ids": [f"No such customer: {', '.join(missing)}."]})
+    for customer_id in customer_ids:
+        customer = standing.surviving(session, lookups.get(session, Customer, customer_id))
+        scope.enter(session, actor.store_id, customer)
+    return len(customer_ids)
 
 
 def get(session: Session, actor: Actor, customer_id: uuid.UUID) -> Customer:

@@ -63,7 +63,7 @@ def _in_tail(session: Session, seq: int) -> sa.ColumnElement:
     On PostgreSQL the tail's ids are gathered into an array first (an InitPlan) and the
     requests found by their primary key from it, whatever the planner guesses of the
     text's match (the requests hold no statistics of their text): left to its guesses,
-    it once scanned all the requests for a common word, 0.5-0.7 s on a million."""
+    it once scanned all the requests for a common word."""
     later = _changed_after(seq)
     if session.get_bind().dialect.name == "postgresql":
         ids = later.with_only_columns(sa.func.array_agg(Change.record_id)).scalar_subquery()

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.consent.purposes import REQUEST_UPDATES
 from server.contact import service as contact
 from server.contact.policy import Context
@@ -24,7 +25,6 @@ from server.customers.models import Customer
 from server.dashboard import roles
 from server.dashboard.models import User
 from server.notes.models import Note
-from server.privacy import access_log
 from server.stores.models import Store
 
 

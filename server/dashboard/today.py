@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.contact.models import FollowUp
 from server.core.errors import NotFound
 from server.core.types import utcnow
@@ -19,7 +20,6 @@ from server.customer_requests.models import CustomerRequest as R
 from server.customers.models import Customer
 from server.dashboard import roles, service
 from server.dashboard.models import User
-from server.privacy import access_log
 from server.stores.models import Store
 
 LIMIT = 50

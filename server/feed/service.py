@@ -34,7 +34,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.changelog import history
+from server.audit import access_log
 from server.changelog.models import PER_CUSTOMER, PER_STORE, Change
 from server.consent import service as consent
 from server.consent.models import ConsentEvent, ConsentState, Notice
@@ -42,8 +42,8 @@ from server.core import alongside, driver
 from server.core.actor import Actor
 from server.core.types import utcnow
 from server.core.uuid_text import among_ids, id_array, id_table, uuid_text
+from server.customer_requests import history
 from server.feed import contact
-from server.privacy import access_log
 from server.sync.pull import Logged, change_json, read, stream
 
 CONTACT_FIELDS = {"email": ("email",), "phone": ("sms", "phone"), "postal_address": ("post",)}
@@ -200,7 +200,7 @@ def _customer(customer_id: str, version: int, record: dict[str, Any],
 def _text(record: Any) -> str:
     """JSON text of a record the feed rebuilt (a customer without some contact points, a
     consent state): orjson, as ~500 customers a page are parsed and written again, and
-    the standard library's encoder took 16 µs a customer to orjson's 3."""
+    the standard library's encoder is several times slower."""
     return orjson.dumps(record).decode()
 
 
@@ -233,8 +233,8 @@ def _slot_columns(select: sa.Select) -> sa.Select:
 def _slots_by_id() -> sa.Select:
     """PostgreSQL: the slots of each id of :ids (the text of a uuid[]), looked up id by
     id. Asked for ~500 ids at once, the planner chose to read all of consent_state and
-    consent_events and hash them (13–21 ms on 36,000 events, and growing with them)
-    over ~500 index probes (3 ms); a lateral subquery with OFFSET 0 (which keeps it from
+    consent_events and hash them (a cost growing with the events) over ~500 index
+    probes; a lateral subquery with OFFSET 0 (which keeps it from
     being merged into a join) probes the index for each id, linear in the page."""
     ids = id_table("ids", name="page_ids")
     slot = (_slot_columns(sa.select(ConsentState.customer_id))

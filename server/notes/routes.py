@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from server.audit import access_log
 from server.core.api import Blueprint
 from server.core.http import etag_for, expected_version
 from server.extensions import db
 from server.notes import service
 from server.notes.schemas import NoteCreate, NoteListArgs, NoteOut, NotePage, NoteUpdate
-from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 
 blp = Blueprint("notes", __name__, url_prefix="/api/v1/notes",

@@ -51,9 +51,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from server import config
 from server.customers.normalise import fold as fold_case_and_accents
 
-SETTING = "BLACKBOOK_SENSITIVE_LEXICON"
+SETTING = config.SENSITIVE_LEXICON
 DEFAULT_LEXICON = Path(__file__).with_name("sensitive_lexicon.json")
 
 _WORD = re.compile(r"\w+")
@@ -308,7 +309,7 @@ def _cached(path: str | None) -> Scanner:
 
 def scanner() -> Scanner:
     """The scanner the configuration asks for, compiled once per process (per path)."""
-    return _cached(os.environ.get(SETTING) or None)
+    return _cached(config.sensitive_lexicon())
 
 
 def categories_in(text: str) -> list[str]:

@@ -8,18 +8,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.changelog import scope
 from server.changelog import service as changelog
 from server.core import lookups, paging, versioning
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, NotFound, Rejected
 from server.core.versioning import check_version
 from server.customer_requests.models import CustomerRequest
+from server.customers import merge as merging
 from server.customers import service as customers
 from server.customers import standing
 from server.customers.models import Customer
 from server.notes import sensitive
 from server.notes.models import Note
-from server.sync import scope
 
 # Audiences that may hold special-category text: the store that wrote it, and admins.
 MAY_READ_SENSITIVE = frozenset({"tablet", "admin"})
@@ -143,3 +144,10 @@ def delete(session: Session, actor: Actor, note_id: uuid.UUID,
     changelog.record(session, "note", note, op="delete", reason="deleted")
     lookups.remove(session, note)
     session.flush()
+
+
+def move_to_survivor(duplicate: Any, *, into: Any, session: Session, result: Any,
+                     **_: Any) -> None:
+    """On `customer_merged`: the duplicate's notes move to the survivor and are sent
+    again (their stores' tablets and the CRM see them under the survivor)."""
+    result.notes = merging.move_records(session, "note", Note, duplicate, into)

@@ -1,19 +1,19 @@
 """Warming a server process before it takes requests (gunicorn: server/gunicorn_conf.py).
 
 A worker's first request pays once for what every later one reuses: two database
-connections (the request's and the access log's; TCP and password authentication,
-~15 ms each) and the first compilation of the hot statements (the key check, a page
-of pull and of the CRM feed): 60-90 ms in all on this machine, which the first tablet
-to sync after a restart would otherwise wait for. `warm` pays it at start, reading
+connections (the request's and the access log's; TCP and password authentication)
+and the first compilation of the hot statements (the key check, a page of pull and of
+the CRM feed), which the first tablet to sync after a restart would otherwise wait
+for. `warm` pays it at start, reading
 one change at most and leaving nothing written.
 
 A push is rehearsed too: a throwaway store, tablet and customer, and a push of new
 requests, logged as a commit would log them (numbered, under the change counter's
 lock), then rolled back. Otherwise a worker's first push compiles its statements and
-looks up its tables' column types: a first push of 20 captures took 74-98 ms against
-10-15 ms for the next ones (30-39 ms with the reads warmed alone, 21-22 ms with the
-rehearsal). After a restart, tablets that waited sync at once, and every worker's
-first push is among them. The rehearsal waits at most REHEARSAL_LOCK_WAIT for a lock.
+looks up its tables' column types, and takes several times as long as the next
+ones (warming the reads alone does not close the gap). After a restart, tablets that
+waited sync at once, and every worker's first push is among them. The rehearsal waits
+at most REHEARSAL_LOCK_WAIT for a lock.
 """
 
 from __future__ import annotations

@@ -19,15 +19,18 @@ the domain's own news so every downstream copy follows:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.changelog import service as changelog
-from server.changelog.models import Change, StoreCustomer
-from server.consent.models import ConsentEvent
+from server.changelog.models import Change
+from server.consent import service as consent
 from server.contact import suppression
 from server.contact.models import FollowUp
 from server.core.actor import Actor
@@ -35,10 +38,9 @@ from server.core.errors import NotFound
 from server.core.types import utcnow
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
-from server.dashboard import search_index
 from server.extensions import db
 from server.notes.models import Note
-from server.privacy import access_log, datamap, propagation
+from server.privacy import datamap, propagation
 
 
 @dataclass
@@ -74,7 +76,7 @@ def erase(session: Session, actor: Actor, customer_id: uuid.UUID) -> Erasure:
         CustomerRequest.customer_id == customer.id)))
     for request in requests:
         clear(request)
-    search_index.forget(session, [request.id for request in requests])
+    forget_copies_of_requests(session, [request.id for request in requests])
     result.requests_anonymised = len(requests)
     session.execute(sa.update(FollowUp).where(
         FollowUp.customer_id == customer.id, FollowUp.status.in_(("pending", "claimed")))
@@ -86,9 +88,26 @@ def erase(session: Session, actor: Actor, customer_id: uuid.UUID) -> Erasure:
     session.flush()
     for request in requests:
         changelog.record(session, "request", request)
-    tablets_forget_consent(session, customer.id, "erased")
+    consent.tablets_forget(session, customer.id, "erased")
     changelog.record(session, "customer", customer, op="delete", reason="erased")
     return result
+
+
+# Copies of requests' free text kept above the domains (the dashboard's search text):
+# each keeper registers at app start how it drops them, in the erasing transaction.
+_REQUEST_COPIES: list[Callable[[Session, list[uuid.UUID]], None]] = []
+
+
+def keeps_copies_of_requests(forget: Callable[[Session, list[uuid.UUID]], None]) -> None:
+    """`forget(session, request_ids)` runs wherever erasure or retention clears requests'
+    free text, so no copy outlives the request's own. Idempotent."""
+    if forget not in _REQUEST_COPIES:
+        _REQUEST_COPIES.append(forget)
+
+
+def forget_copies_of_requests(session: Session, request_ids: list[uuid.UUID]) -> None:
+    for forget in _REQUEST_COPIES:
+        forget(session, request_ids)
 
 
 def clear(record) -> None:
@@ -100,17 +119,10 @@ def clear(record) -> None:
             setattr(record, column, dict(value) if isinstance(value, dict) else value)
 
 
-def tablets_forget_consent(session: Session, customer_id: uuid.UUID, reason: str) -> None:
-    """Each store that held the customer drops its copies of their consent events (the
-    events stay on the server, without personal data, as the record of what was said)."""
-    stores = list(session.scalars(sa.select(StoreCustomer.store_id).where(
-        StoreCustomer.customer_id == customer_id)))
-    events = session.scalars(sa.select(ConsentEvent).where(
-        ConsentEvent.customer_id == customer_id))
-    for event in events:
-        for store_id in stores:
-            changelog.record(session, "consent", event, op="delete", reason=reason,
-                             store_id=store_id)
+def clear_merged(duplicate: Customer, **_: Any) -> None:
+    """On `customer_merged`: the duplicate stays as an empty shell (its values were
+    merged into the survivor first), cleared as the data map says."""
+    clear(duplicate)
 
 
 def still_holding(session: Session, values: list[str]) -> list[tuple[str, str]]:

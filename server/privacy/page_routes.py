@@ -6,11 +6,12 @@ import json
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
+from server.audit import access_log
 from server.consent.purposes import PURPOSES
 from server.consent.schemas import CONSENT_CHANNELS
 from server.core.errors import BlackbookError
 from server.extensions import db
-from server.privacy import access_log, export, selfservice
+from server.privacy import export, selfservice
 
 pages = Blueprint("customer_page", __name__, url_prefix="/me", template_folder="templates")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import sqlalchemy as sa
@@ -40,6 +41,13 @@ def acknowledge(session: Session, customer_id: uuid.UUID, system: str) -> Erasur
     if record.acknowledged_at is None:
         record.acknowledged_at = utcnow()
     return record
+
+
+def acknowledged_by_webhook(subscription_id: uuid.UUID, *, session: Session,
+                            customer_id: uuid.UUID, **_) -> None:
+    """On `erasure_acknowledged`: a subscriber took the customer's erasure (2xx)."""
+    with contextlib.suppress(NotFound):
+        acknowledge(session, customer_id, webhook_system(subscription_id))
 
 
 def listing(session: Session, pending: bool | None, limit: int) -> list[ErasurePropagation]:

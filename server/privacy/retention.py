@@ -12,14 +12,11 @@ not yet done, so running it twice changes nothing the second time):
   untouched for as long, expires (`past_due` / `retention`).
 
 Everything goes through the services, so tablets and the CRM get the tombstones and
-new versions as for any change. Environment (defaults in brackets):
-BLACKBOOK_RETAIN_CLOSED_REQUESTS_MONTHS [24], BLACKBOOK_RETAIN_NOTES_MONTHS [24],
-BLACKBOOK_RETAIN_INACTIVE_CUSTOMERS_MONTHS [36], BLACKBOOK_EXPIRE_STALE_DAYS [30].
+new versions as for any change. The periods are configured in server.config.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +24,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server import config
 from server.changelog import service as changelog
 from server.consent.models import ConsentEvent
 from server.contact.models import Contact
@@ -34,10 +32,9 @@ from server.core import versioning
 from server.core.actor import Actor
 from server.core.types import utcnow
 from server.customer_requests import lifecycle
-from server.customer_requests import service as requests
+from server.customer_requests import service as customer_requests
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
-from server.dashboard import search_index
 from server.notes.models import Note
 from server.privacy import erasure
 
@@ -54,11 +51,8 @@ class Rules:
 
     @classmethod
     def from_environment(cls) -> Rules:
-        env = os.environ.get
-        return cls(int(env("BLACKBOOK_RETAIN_CLOSED_REQUESTS_MONTHS", 24)),
-                   int(env("BLACKBOOK_RETAIN_NOTES_MONTHS", 24)),
-                   int(env("BLACKBOOK_RETAIN_INACTIVE_CUSTOMERS_MONTHS", 36)),
-                   int(env("BLACKBOOK_EXPIRE_STALE_DAYS", 30)))
+        """As configured (server.config.retention)."""
+        return cls(**config.retention())
 
 
 @dataclass
@@ -122,7 +116,7 @@ def inactive_customers(rules: Rules, now: datetime) -> sa.Select:
 def _anonymise_request(session: Session, request_id) -> None:
     record = session.get(CustomerRequest, request_id)
     versioning.assign(record, {"description": None})
-    search_index.forget(session, [record.id])
+    erasure.forget_copies_of_requests(session, [record.id])
     session.flush()
     changelog.record(session, "request", record)
 
@@ -136,7 +130,7 @@ def _delete_note(session: Session, note_id) -> None:
 def _expire(session: Session, request_id) -> None:
     record = session.get(CustomerRequest, request_id)
     reason = "past_due" if record.due_date is not None else "retention"
-    requests.transition(session, SYSTEM, record.id, "expired", reason, "retention")
+    customer_requests.transition(session, SYSTEM, record.id, "expired", reason, "retention")
 
 
 def _erase(session: Session, customer_id) -> None:

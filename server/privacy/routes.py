@@ -6,11 +6,19 @@ from flask import Response, current_app, render_template, request, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from server.audit import access_log
 from server.core.api import Blueprint
 from server.core.fields import Timestamp
 from server.core.paging import PageArgs
 from server.extensions import db
-from server.privacy import access_log, erasure, export, propagation, requests, selfservice
+from server.privacy import (
+    access_history,
+    erasure,
+    export,
+    privacy_requests,
+    propagation,
+    selfservice,
+)
 from server.stores.auth import authorized, current_actor
 
 blp = Blueprint("privacy", __name__, url_prefix="/api/v1",
@@ -189,7 +197,7 @@ class AccessLog(MethodView):
     @blp.response(200, AccessLogPage)
     def get(self, args, customer_id):
         """Who read, searched, exported or changed the customer's data: newest first."""
-        items, next_token = access_log.for_customer(db.session, current_actor(), customer_id,
+        items, next_token = access_history.for_customer(db.session, current_actor(), customer_id,
                                                     args["limit"], args["after"])
         return {"items": items, "next": next_token}
 
@@ -202,7 +210,7 @@ class PrivacyRequests(MethodView):
     def get(self, args):
         """Requests, the soonest due first (`overdue=true`: open past their due date)."""
         limit, after = args.pop("limit"), args.pop("after")
-        items, next_token = requests.find(db.session, args, limit, after)
+        items, next_token = privacy_requests.find(db.session, args, limit, after)
         return {"items": items, "next": next_token}
 
     @authorized("privacy:export")
@@ -211,7 +219,7 @@ class PrivacyRequests(MethodView):
     def post(self, data):
         """Record a customer's access or erasure request, due in one month. An erasure
         request is announced to the CRM and webhooks at once."""
-        result = requests.receive(db.session, current_actor(), data["customer_id"],
+        result = privacy_requests.receive(db.session, current_actor(), data["customer_id"],
                                   data["kind"])
         db.session.commit()
         return result, 201
@@ -224,6 +232,6 @@ class CompleteRequest(MethodView):
     @blp.response(200, PrivacyRequestOut)
     def post(self, _, privacy_request_id):
         """Close the request; an erasure request erases now."""
-        result = requests.complete(db.session, current_actor(), privacy_request_id)
+        result = privacy_requests.complete(db.session, current_actor(), privacy_request_id)
         db.session.commit()
         return result

@@ -15,12 +15,12 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.consent import service as consent
 from server.core.actor import Actor
 from server.core.errors import Gone, NotFound
 from server.core.types import utcnow
 from server.customers.models import Customer
-from server.privacy import access_log
 
 LINK_DAYS = 14
 SALT = "blackbook customer page"

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.consent import service as consent
+from server.core import signals
 from server.core.actor import Actor
 from server.core.errors import AlreadyExists, NotFound, Rejected
+from server.core.vocabulary import valid_timezone
 from server.stores.models import Associate, Device, Store
-
-
-def valid_timezone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _check_store_fields(code: str, country: str, timezone: str) -> None:
@@ -37,6 +29,7 @@ def _check_store_fields(code: str, country: str, timezone: str) -> None:
 
 def create_store(session: Session, code: str, name: str, country: str, timezone: str,
                  region: str | None = None) -> Store:
+    """A new store; `signals.store_created` tells the domains that give it a start."""
     country = country.upper()
     _check_store_fields(code, country, timezone)
     if session.scalar(sa.select(Store.id).where(Store.code == code)):
@@ -44,7 +37,7 @@ def create_store(session: Session, code: str, name: str, country: str, timezone:
     store = Store(code=code, name=name, country=country, timezone=timezone, region=region)
     session.add(store)
     session.flush()
-    consent.share_notices_with(session, store)
+    signals.store_created.send(store, session=session)
     return store
 
 

@@ -11,7 +11,7 @@ from marshmallow import Schema
 from server.consent import service as consent
 from server.consent.models import ConsentEvent
 from server.consent.schemas import ConsentCreate, ConsentOut
-from server.customer_requests import service as requests
+from server.customer_requests import service as customer_requests
 from server.customer_requests.models import CustomerRequest
 from server.customer_requests.schemas import RequestCreate, RequestOut, RequestUpdate
 from server.customers import service as customers
@@ -51,7 +51,8 @@ RULES: dict[str, EntityRules] = {
     "customer": EntityRules(Customer, CustomerCreate(), CustomerUpdate(), CustomerOut(),
                             customers.create, customers.update, customers.get),
     "request": EntityRules(CustomerRequest, RequestCreate(), RequestUpdate(), RequestOut(),
-                           requests.create, requests.update, requests.get),
+                           customer_requests.create, customer_requests.update,
+                           customer_requests.get),
     "note": EntityRules(Note, NoteCreate(), NoteUpdate(), NoteOut(),
                         notes.create, _update_note, notes.get, notes.delete),
     "consent": EntityRules(ConsentEvent, ConsentCreate(), None, ConsentOut(),

@@ -74,11 +74,10 @@ class Page:
 
 
 # A page's planner settings on PostgreSQL (set_config(…, true) is SET LOCAL). A page is a
-# short walk along the primary key: starting parallel workers for it costs more (~20 ms)
-# than the walk. Its lookups (consent, open requests, histories of ~500 records) are
-# index probes into cached pages; at the default random_page_cost (a spinning disk's)
-# the planner scans whole tables instead: 14 ms instead of 2 ms at 30,000 consenting
-# customers, and growing with the table.
+# short walk along the primary key: starting parallel workers for it costs more than
+# the walk. Its lookups (consent, open requests, histories of ~500 records) are index
+# probes into cached pages; at the default random_page_cost (a spinning disk's) the
+# planner scans whole tables instead, at a cost that grows with the tables.
 _PAGE_SETTINGS = (("max_parallel_workers_per_gather", "0"), ("random_page_cost", "1.1"))
 
 

@@ -14,6 +14,16 @@ group, new requests with plain fields skip marshmallow and the ORM: checked by
 `QuickLoad` (or by the schema when it is not sure), captured as rows by
 customer_requests.service.Captures under the same rules as `create`, and inserted
 in bulk (COPY on PostgreSQL) with their stored results.
+
+What each entity's mutation may do, and by which rules, is `sync.entities.RULES`: the
+same services the REST API calls, with the same actor. A pushed customer is checked
+by customers.service (create, update); a request by customer_requests.service (create,
+update: the lifecycle in customer_requests.lifecycle; a group of new ones by its
+Captures); a note by notes.service (create, update, delete: the sensitive scan in
+notes.sensitive); a consent event by consent.service.append (the notice it cites,
+a live customer for a grant, the ledger's order). This module adds only what a push
+itself means: the envelope, exactly-once, base versions and conflicts, savepoints,
+and the one order its row locks are taken in (sync.locks).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
+from server.audit import access_log
 from server.changelog import service as changelog
 from server.changelog.models import StoreCustomer
 from server.core import bulk, lookups
@@ -45,10 +56,9 @@ from server.core.errors import (
 from server.core.plainschema import QuickLoad
 from server.core.versioning import changed_since
 from server.core.wording import spoken, with_article
-from server.customer_requests import service as requests
+from server.customer_requests import service as customer_requests
 from server.customer_requests.models import CustomerRequest
 from server.customers.models import Customer
-from server.privacy import access_log
 from server.stores.models import Device, Store
 from server.sync import locks
 from server.sync.entities import RULES, EntityRules
@@ -63,7 +73,7 @@ _quick_create = {"request": QuickLoad(RULES["request"].create_schema)}
 _APPLIED = AppliedMutation.__table__
 # What a mutation can fail with that pushing it again unchanged would not fix.
 _PERMANENT = (ValidationError, Rejected, NotFound, Forbidden, Conflict, Gone)
-# The customers this push has logged as changed (privacy.access_log) with a group's
+# The customers this push has logged as changed (audit.access_log) with a group's
 # rows: logged once a push, as if at its end.
 _LOGGED = "blackbook.push.logged"
 
@@ -260,7 +270,7 @@ class _Captured:
 
     def __init__(self, actor: Actor, parsed: list[dict], results: list) -> None:
         self.actor, self.parsed, self.results = actor, parsed, results
-        self.requests = requests.Captures()
+        self.requests = customer_requests.Captures()
         self.indexes: list[int] = []
         self.customers: list[uuid.UUID] = []
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from flask.views import MethodView
 
+from server.audit import access_log
 from server.core.api import Blueprint
+from server.customers import service as customers
 from server.extensions import db
-from server.privacy import access_log
 from server.stores.auth import authorized, current_actor
 from server.sync import pull as pulling
 from server.sync import push as pushing
-from server.sync import scope
 from server.sync.schemas import HoldBody, HoldResponse, PullArgs, PullPage, PushBody, PushResponse
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
@@ -41,7 +41,7 @@ class Hold(MethodView):
     @blp.response(200, HoldResponse)
     def post(self, body):
         """Keep customers found by a lookup on this store's tablets: their changes follow."""
-        held = scope.hold(db.session, current_actor(), body["customer_ids"])
+        held = customers.hold(db.session, current_actor(), body["customer_ids"])
         db.session.commit()
         return {"held": held}
 

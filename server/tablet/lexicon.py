@@ -9,9 +9,9 @@ flags exactly what the server flags on the labelled notes shipped with the tests
 from __future__ import annotations
 
 import functools
-import os
 from typing import Any
 
+from server import config
 from server.notes import sensitive
 
 
@@ -29,4 +29,4 @@ def _merged(path: str | None) -> dict[str, Any]:
 
 def for_tablets() -> dict[str, Any]:
     """Categories in scanning order, each with terms, near, except, patterns, detectors."""
-    return _merged(os.environ.get(sensitive.SETTING) or None)
+    return _merged(config.sensitive_lexicon())

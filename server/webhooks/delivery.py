@@ -15,7 +15,6 @@ still uses one up; at the subscription's limit the delivery is `dead` until repl
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -33,9 +32,8 @@ import requests
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.core.errors import NotFound
+from server.core import signals
 from server.core.types import utcnow
-from server.privacy import propagation
 from server.webhooks import signing
 from server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -186,11 +184,10 @@ def finish(session: Session, worker: str, item: Claimed, outcome: Outcome,
                                number=item.attempt, at=now, status_code=outcome.status_code,
                                error=outcome.error, duration_ms=outcome.duration_ms))
     if updated and outcome.delivered and item.event == "customer.erased":
-        # The subscriber has the erasure: its propagation record is settled.
-        customer_id = uuid.UUID(json.loads(item.body)["id"])
-        with contextlib.suppress(NotFound):
-            propagation.acknowledge(session, customer_id,
-                                    propagation.webhook_system(item.subscription_id))
+        # The subscriber has the erasure: privacy settles its propagation record.
+        signals.erasure_acknowledged.send(
+            item.subscription_id, session=session,
+            customer_id=uuid.UUID(json.loads(item.body)["id"]))
     session.commit()
     if not updated:
         log.warning("webhook delivery %s: lease lost before its outcome was recorded", item.id)

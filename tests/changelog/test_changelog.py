@@ -14,7 +14,6 @@ from server.customer_requests import service as requests_service
 from server.customers import service as customers
 from server.extensions import db
 from server.notes import service as notes_service
-from server.sync import scope
 from tests.factories import ADMIN, consent_event, make_customer, make_request
 
 
@@ -149,10 +148,32 @@ def test_superseded_is_set_exactly_where_a_later_change_of_the_record_exists(ses
         elif action == "consent":
             consent.append(session, actor, consent_event(person.id, action="deny"))
         elif action == "hold":
-            scope.hold(session, actor, [person.id])
+            customers.hold(session, actor, [person.id])
         if rng.random() < 0.4:
             session.commit()
     session.commit()
     flags, truth = _superseded_by_definition(session)
     assert len(flags) > 40
     assert flags == truth
+
+
+def test_every_logged_entity_has_its_views_registered(app):
+    from server.changelog import bodies
+
+    assert changelog.missing_registrations() == set()
+    assert bodies.missing(bodies.LOGGED) == set()
+    for entity in bodies.WITH_HISTORY:
+        assert bodies.histories_of(entity) is not None, entity
+
+
+def test_the_app_refuses_to_start_when_a_logged_entity_has_no_view(monkeypatch, tmp_path):
+    from server import create_app, notes
+    from server.changelog import bodies
+
+    views = {entity: view for entity, view in bodies._TABLET_VIEW.items() if entity != "note"}
+    monkeypatch.setattr(bodies, "_TABLET_VIEW", views)
+    monkeypatch.setattr(notes, "install", lambda: None)
+    monkeypatch.setenv("BLACKBOOK_INSTANCE", str(tmp_path))
+    with pytest.raises(RuntimeError, match="view of note"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'refused.sqlite3'}",
+                    "TESTING": True})

@@ -16,7 +16,7 @@ from client import crm
 from client.cli import main
 from client.errors import Offline
 from client.transport import Transport
-from server.privacy.models import AccessEntry
+from server.audit.models import AccessEntry
 from tests.client.conftest import FAST_RETRY
 from tests.client.proxy import FaultyProxy
 from tests.client.scripted import ScriptedServer, answer, cut

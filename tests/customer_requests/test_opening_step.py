@@ -7,8 +7,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from server.changelog import history
 from server.changelog.models import Change
+from server.customer_requests import history
 from server.customer_requests.models import CustomerRequest, StatusChange
 from tests.factories import make_customer
 from tests.sync.helpers import new_request, push

@@ -18,7 +18,7 @@ from server.customer_requests.models import CustomerRequest
 from server.customers import merge as merging
 from server.customers.models import Customer
 from server.extensions import db
-from server.privacy import requests as privacy_requests
+from server.privacy import privacy_requests
 from server.privacy.models import PrivacyRequest
 from server.webhooks.models import WebhookDelivery
 from tests.conftest import is_postgres

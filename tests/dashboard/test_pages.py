@@ -11,10 +11,10 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from server.audit.models import AccessEntry
 from server.contact.models import FollowUp
 from server.customer_requests import service as customer_requests
 from server.dashboard import search_index
-from server.privacy.models import AccessEntry
 from tests.dashboard.conftest import csrf_of
 from tests.factories import ADMIN, make_customer, make_note, make_request
 

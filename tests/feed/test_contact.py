@@ -32,7 +32,7 @@ def python_rule(session, customer_id, now) -> frozenset[str]:
     lapsed = consent.lapsed_notices(session)
     found: set[str] = set()
     for (_, channel), event in consent.state_of(session, customer_id).items():
-        if ledger.is_live_grant(event, now) and event.notice_version_id not in lapsed:
+        if ledger.grant_counts(event, now, event.notice_version_id in lapsed):
             found.update(CHANNELS if channel == ledger.ALL else (channel,))
     for request in session.scalars(sa.select(CustomerRequest).where(
             CustomerRequest.customer_id == customer_id, CustomerRequest.status.not_in(CLOSED))):

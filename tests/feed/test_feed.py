@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 import sqlalchemy as sa
 
+from server.audit import access_log
 from server.changelog import retention
 from server.changelog.models import Change
 from server.core import problems
@@ -17,7 +18,6 @@ from server.customers import service as customers_service
 from server.extensions import db
 from server.feed import service as feeding
 from server.notes import service as notes_service
-from server.privacy import access_log
 from server.stores import keys
 from tests.concurrency import capture_request, request_versions, writers_and_a_reader
 from tests.factories import (

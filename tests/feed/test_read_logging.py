@@ -12,8 +12,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from server.privacy import access_log
-from server.privacy.models import AccessEntry
+from server.audit import access_log
+from server.audit.models import AccessEntry
 from tests.factories import make_customer
 from tests.sync.helpers import pull_all
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from server.audit.models import AccessEntry
 from server.extensions import db
-from server.privacy.models import AccessEntry
 from tests.factories import make_customer, make_note, make_request
 from tests.sync.helpers import mutation, pull_all, push
 

@@ -11,7 +11,7 @@ from server.contact import followups
 from server.extensions import db
 from server.privacy.datamap import HELD, NOT_EXPORTED
 from server.privacy.models import PrivacyRequest
-from server.privacy.requests import one_month_after
+from server.privacy.privacy_requests import one_month_after
 from tests.factories import (
     ADMIN,
     make_customer,

@@ -7,9 +7,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from server.audit.models import AccessEntry
 from server.core import driver, lookups
 from server.extensions import db
-from server.privacy.models import AccessEntry
 from tests.factories import make_customer, make_request
 from tests.sync.helpers import mutation, new_request, push
 

@@ -79,3 +79,12 @@ def find(session: Session, args: dict[str, Any], limit: int,
     rows = list(session.scalars(query.order_by(PrivacyRequest.due_at, PrivacyRequest.id)
                                 .limit(limit + 1)))
     return paging.page(rows, limit, lambda r: [r.due_at.isoformat(), str(r.id)])
+
+
+def move_to_survivor(duplicate: Customer, *, into: Customer, session: Session,
+                     **_: Any) -> None:
+    """On `customer_merged`: the person's privacy requests stand, whichever record they
+    were asked for."""
+    session.execute(sa.update(PrivacyRequest).where(PrivacyRequest.customer_id == duplicate.id)
+                    .values(customer_id=into.id)
+                    .execution_options(synchronize_session=False))

@@ -1,4 +1,4 @@
-"""The access log: every read, search, export and change of a customer's data, by key.
+"""The access log's writer: every read, search, export and change of a customer's data, by key.
 
 A read is logged on its own connection, in a transaction of its own: the request's
 read transaction stays a reader (on SQLite, turning a reader into a writer can fail
@@ -6,11 +6,11 @@ when another writer got in first), and a read is logged even if nothing else hap
 A change is logged in the change's own transaction, so both or neither exist.
 
 A read of several customers at once is one entry naming them all (`customer_ids`):
-a page of the CRM feed or of a device's pull names ~500. Written as 500 rows, its
-inserts cost ~11 ms a page on PostgreSQL, most of it in the (customer_id, at) index,
-one random page per customer; as one row of a uuid[] it costs ~0.5 ms (the GIN
-index takes the ids into its pending list, merged later by vacuum). `naming` finds a
-customer's entries either way.
+a page of the CRM feed or of a device's pull names hundreds. Written as one row per
+customer, a page's inserts would touch the (customer_id, at) index once per customer, a
+random page each; as one row of a uuid[] they are one insert (the GIN index takes the
+ids into its pending list, merged later by vacuum; the README's benchmark section has
+the figures). `naming` finds a customer's entries either way.
 """
 
 from __future__ import annotations
@@ -23,19 +23,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.core import bulk, paging, pg_indexes
+from server.audit.models import AccessEntry
+from server.core import bulk
 from server.core.actor import Actor
 from server.core.types import millis, ordered_id, utcnow
 from server.core.uuid_text import id_array, list_holds, uuid_array
-from server.customers import service as customers
-from server.privacy.models import CREATE_CUSTOMER_IDS_INDEX, CUSTOMER_IDS_INDEX, AccessEntry
 
 ACTIONS = ("read", "search", "export", "change", "erase")
-
-
-def install() -> None:
-    """Databases made from the models get the customer_ids index too (PostgreSQL)."""
-    pg_indexes.install(AccessEntry.__table__, CUSTOMER_IDS_INDEX, CREATE_CUSTOMER_IDS_INDEX)
 
 
 def _entry(actor: Actor, action: str, what: str) -> dict[str, Any]:
@@ -114,20 +108,3 @@ def changed(session: Session, actor: Actor, what: str,
         into.append((AccessEntry.__table__, rows))
     elif rows:
         session.execute(sa.insert(AccessEntry), rows)
-
-
-def for_customer(session: Session, actor: Actor, customer_id: uuid.UUID, limit: int,
-                 after: str | None) -> tuple[list, str | None]:
-    """Newest first. Each entry as it concerns this customer: never the other customers
-    a read of several named."""
-    customers.get(session, actor, customer_id)
-    entry = AccessEntry.__table__.c
-    query = sa.select(entry.id, sa.literal(customer_id, sa.Uuid).label("customer_id"),
-                      entry.action, entry.what, entry.scope, entry.key_id, entry.store_id,
-                      entry.device_id, entry.at).where(naming(session, customer_id))
-    last = paging.decode(after, (paging.aware_time, uuid.UUID))
-    if last is not None:
-        query = query.where(sa.tuple_(entry.at, entry.id) < tuple(last))
-    rows = session.execute(query.order_by(entry.at.desc(), entry.id.desc())
-                           .limit(limit + 1)).all()
-    return paging.page(rows, limit, lambda e: [e.at.isoformat(), str(e.id)])

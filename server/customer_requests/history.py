@@ -2,8 +2,9 @@
 
 Written into the change log when the request's change commits (a request's history
 only grows when its status changes, which is a new version and a new change), so a
-feed page splices it in instead of looking up ~500 histories. Each step is written as
-text, oldest first, without a dict and an encoder per step.
+feed page splices it in instead of looking up a page's worth of histories. Registered
+with the log at app start (customer_requests.install, changelog.bodies.register). Each
+step is written as text, oldest first, without a dict and an encoder per step.
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ def text(steps: Iterable[Any]) -> str:
     return "[" + ",".join(
         _step(_get(s, "from_status"), _get(s, "to_status"), _get(s, "reason"),
               _get(s, "changed_by"), _get(s, "changed_at")) for s in ordered) + "]"
+
+
+def of_records(session: Session, records: list[Any]) -> dict[str, str]:
+    """The histories of these requests being logged (ids as text): from the steps the
+    session holds (a new or transitioned request's are loaded), or else read, all in
+    one query."""
+    found, unread = {}, []
+    for record in records:
+        if isinstance(record, R) and "steps" not in sa.inspect(record).unloaded:
+            found[str(record.id)] = text(record.history)
+        else:
+            unread.append(str(record.id))
+    return found | of_requests(session, unread)
 
 
 def of_requests(session: Session, request_ids: Iterable[str]) -> dict[str, str]:
