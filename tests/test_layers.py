@@ -141,3 +141,13 @@ def test_no_circle_of_packages():
     for module, imports in _graph().items():
         packages[_package(module)] |= {_package(i) for i in imports} - {_package(module)}
     assert _circles(packages) == []
+
+
+def test_the_access_log_is_written_by_services_not_routes():
+    """Audit below the domains: a service logs the reads and changes it makes, with the
+    customer ids it knows; an HTTP view only calls it."""
+    graph = _graph()
+    views = [m for m in graph if m.rsplit(".", 1)[-1] in ("routes", "page_routes")]
+    assert len(views) > 10
+    for view in views:
+        assert not any(target.startswith("server.audit") for target in graph[view]), view

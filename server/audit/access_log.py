@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -108,3 +108,33 @@ def changed(session: Session, actor: Actor, what: str,
         into.append((AccessEntry.__table__, rows))
     elif rows:
         session.execute(sa.insert(AccessEntry), rows)
+
+
+# A service's way in for the API: the same function, with its read or change logged here,
+# naming the customers it already knows: `customers(result, *args)`, where args are the
+# function's own after the session and the actor. The bare function stays for the
+# service's other callers (a push logs once per batch, a merge or an erasure its own way).
+
+def logs_read(action: str, what: str, customers: Callable[..., Iterable]) -> Callable:
+    """Log the function's result as read (on a connection of its own, as `read`)."""
+    def wrap(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def logged(session: Session, actor: Actor, *args: Any, **kwargs: Any) -> Any:
+            result = function(session, actor, *args, **kwargs)
+            read(session, actor, action, what, customers(result, *args))
+            return result
+        return logged
+    return wrap
+
+
+def logs_change(what: str, customers: Callable[..., Iterable],
+                action: str = "change") -> Callable:
+    """Log the function's result as a change (in its transaction, as `changed`)."""
+    def wrap(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def logged(session: Session, actor: Actor, *args: Any, **kwargs: Any) -> Any:
+            result = function(session, actor, *args, **kwargs)
+            changed(session, actor, what, customers(result, *args), action=action)
+            return result
+        return logged
+    return wrap

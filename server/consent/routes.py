@@ -7,7 +7,6 @@ import uuid
 from flask.views import MethodView
 from marshmallow import fields
 
-from server.audit import access_log
 from server.consent import service
 from server.consent.schemas import (
     ConsentFields,
@@ -19,7 +18,6 @@ from server.consent.schemas import (
     NoticeOut,
 )
 from server.core.api import Blueprint
-from server.customers import service as customers
 from server.extensions import db
 from server.stores.auth import authorized, current_actor
 
@@ -70,18 +68,13 @@ class Consents(MethodView):
     @consents_blp.response(200, ConsentSummary)
     def get(self, customer_id):
         """Every event in order of receipt, the state per purpose and channel, the tier."""
-        summary = service.summary(db.session, current_actor(), customer_id)
-        access_log.read(db.session, current_actor(), "read", "consent", [customer_id])
-        return summary
+        return service.show_summary(db.session, current_actor(), customer_id)
 
     @authorized("consents:withdraw")
     @consents_blp.arguments(ConsentAppend)
     @consents_blp.response(201, ConsentOut)
     def post(self, data, customer_id: uuid.UUID):
         """Append a consent event. A grant cites a published notice covering it (422)."""
-        customers.get(db.session, current_actor(), customer_id)
-        event = service.append(db.session, current_actor(),
-                               data | {"customer_id": customer_id})
-        access_log.changed(db.session, current_actor(), "consent", [customer_id])
+        event = service.record_for(db.session, current_actor(), customer_id, data)
         db.session.commit()
         return event, 201

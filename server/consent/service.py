@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.changelog import scope
 from server.changelog import service as changelog
 from server.changelog.models import StoreCustomer
@@ -237,3 +238,17 @@ def carry_refusals(duplicate: Customer, *, into: Customer, session: Session, act
             "captured_at": event.captured_at or event.received_at, "expires_at": None})
         result.refusals += 1
     tablets_forget(session, duplicate.id, "merged")
+
+
+# The API's ways in: the same rules, each read or change logged (audit.access_log).
+show_summary = access_log.logs_read("read", "consent",
+                                   lambda _, customer_id, *__: [customer_id])(summary)
+
+
+def record_for(session: Session, actor: Actor, customer_id: uuid.UUID,
+               data: dict[str, Any]) -> ConsentEvent:
+    """`append` for a customer the key may reach, logged as a change of theirs."""
+    customers.get(session, actor, customer_id)
+    event = append(session, actor, data | {"customer_id": customer_id})
+    access_log.changed(session, actor, "consent", [customer_id])
+    return event

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.consent import purposes
 from server.consent import service as consent
 from server.contact import policy, subject, suppression
@@ -217,3 +218,12 @@ def on_status_changed(request: CustomerRequest, *, session: Session, **_: Any) -
         on_request_ready(session, request)
     elif request.status in lifecycle.CLOSED:
         cancel_open_for_request(session, request.id)
+
+
+def lease(session: Session, actor: Actor, limit: int, lease_seconds: int) -> list[dict]:
+    """`claim`, as the API does it: the channel system reads each task's customer's
+    contact point, so each is logged (audit.access_log)."""
+    items = claim(session, actor, limit, lease_seconds)
+    access_log.changed(session, actor, "follow-up claimed",
+                       (customer_of(session, item["id"]) for item in items), action="read")
+    return items

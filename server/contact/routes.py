@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from server.audit import access_log
 from server.contact import followups, service
 from server.contact.schemas import (
     ClaimBody,
@@ -39,9 +38,8 @@ class ContactDecision(MethodView):
     @policy_blp.response(200, DecisionOut)
     def get(self, args, customer_id):
         """Allowed or not, every reason, the obligations, and when it would be allowed."""
-        decision = service.decision(db.session, current_actor(), customer_id,
-                                    args["purpose"], args["channel"], service.context_of(args))
-        access_log.read(db.session, current_actor(), "read", "contact decision", [customer_id])
+        decision = service.decide(db.session, current_actor(), customer_id,
+                                  args["purpose"], args["channel"], service.context_of(args))
         return decision
 
 
@@ -52,9 +50,8 @@ class ContactOptions(MethodView):
     @policy_blp.response(200, OptionsOut)
     def get(self, args, customer_id):
         """Every channel's decision, the allowed ones first in the customer's order."""
-        options = service.options(db.session, current_actor(), customer_id, args["purpose"],
-                                  service.context_of(args))
-        access_log.read(db.session, current_actor(), "read", "contact options", [customer_id])
+        options = service.show_options(db.session, current_actor(), customer_id,
+                                       args["purpose"], service.context_of(args))
         return options
 
 
@@ -88,11 +85,8 @@ class Claim(MethodView):
     @followups_blp.response(200, ClaimedTasks)
     def post(self, data):
         """Lease tasks of this key's channel that the policy allows now."""
-        items = followups.claim(db.session, current_actor(), data["limit"],
+        items = followups.lease(db.session, current_actor(), data["limit"],
                                 data["lease_seconds"])
-        access_log.changed(db.session, current_actor(), "follow-up claimed",
-                           (followups.customer_of(db.session, i["id"]) for i in items),
-                           action="read")
         db.session.commit()
         return {"items": items}
 

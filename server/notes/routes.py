@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from server.audit import access_log
 from server.core.api import Blueprint
 from server.core.http import etag_for, expected_version
 from server.extensions import db
@@ -23,9 +22,7 @@ class Notes(MethodView):
     @blp.response(200, NotePage)
     def get(self, args):
         limit, after = args.pop("limit"), args.pop("after")
-        items, next_token = service.find(db.session, current_actor(), args, limit, after)
-        access_log.read(db.session, current_actor(), "search", "notes",
-                        (n.customer_id for n in items))
+        items, next_token = service.search(db.session, current_actor(), args, limit, after)
         return {"items": items, "next": next_token}
 
     @authorized("notes:write")
@@ -33,8 +30,7 @@ class Notes(MethodView):
     @blp.response(201, NoteOut)
     def post(self, data):
         """Add a note. A note that looks sensitive is saved flagged, with a warning."""
-        note = service.create(db.session, current_actor(), data)
-        access_log.changed(db.session, current_actor(), "note", [note.customer_id])
+        note = service.add(db.session, current_actor(), data)
         db.session.commit()
         return note, 201, {"ETag": etag_for(note.version),
                            "Location": f"/api/v1/notes/{note.id}"}
@@ -45,24 +41,20 @@ class NoteById(MethodView):
     @authorized("notes:read")
     @blp.response(200, NoteOut)
     def get(self, note_id):
-        note = service.get(db.session, current_actor(), note_id)
-        access_log.read(db.session, current_actor(), "read", "note", [note.customer_id])
+        note = service.show(db.session, current_actor(), note_id)
         return note, 200, {"ETag": etag_for(note.version)}
 
     @authorized("notes:write")
     @blp.arguments(NoteUpdate)
     @blp.response(200, NoteOut)
     def patch(self, data, note_id):
-        note = service.update(db.session, current_actor(), note_id, data["body"],
-                              expected_version())
-        access_log.changed(db.session, current_actor(), "note", [note.customer_id])
+        note = service.amend(db.session, current_actor(), note_id, data["body"],
+                             expected_version())
         db.session.commit()
         return note, 200, {"ETag": etag_for(note.version)}
 
     @authorized("notes:write")
     @blp.response(204)
     def delete(self, note_id):
-        customer_id = service.get(db.session, current_actor(), note_id).customer_id
-        service.delete(db.session, current_actor(), note_id, expected_version())
-        access_log.changed(db.session, current_actor(), "note deleted", [customer_id])
+        service.remove(db.session, current_actor(), note_id, expected_version())
         db.session.commit()

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.changelog import scope
 from server.changelog import service as changelog
 from server.core import lookups, paging, versioning
@@ -151,3 +152,19 @@ def move_to_survivor(duplicate: Any, *, into: Any, session: Session, result: Any
     """On `customer_merged`: the duplicate's notes move to the survivor and are sent
     again (their stores' tablets and the CRM see them under the survivor)."""
     result.notes = merging.move_records(session, "note", Note, duplicate, into)
+
+
+# The API's ways in: the same rules, each read or change logged (audit.access_log).
+search = access_log.logs_read("search", "notes",
+                             lambda page, *_: (note.customer_id for note in page[0]))(find)
+show = access_log.logs_read("read", "note", lambda note, *_: [note.customer_id])(get)
+add = access_log.logs_change("note", lambda note, *_: [note.customer_id])(create)
+amend = access_log.logs_change("note", lambda note, *_: [note.customer_id])(update)
+
+
+def remove(session: Session, actor: Actor, note_id: uuid.UUID,
+           expected_version: int | None = None) -> None:
+    """`delete`, logged as a change of the customer the note was about."""
+    customer_id = get(session, actor, note_id).customer_id
+    delete(session, actor, note_id, expected_version)
+    access_log.changed(session, actor, "note deleted", [customer_id])

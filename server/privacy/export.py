@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.changelog.models import StoreCustomer
 from server.consent import purposes
 from server.consent import service as consent
@@ -142,3 +143,8 @@ def _shared_with(session, customer_id, request_ids, sections) -> list[dict[str, 
                           "record_id": payload["id"], "status": status,
                           "delivered_at": _plain(delivered_at)})
     return found
+
+
+# The API's way in: the export, logged as one (audit.access_log).
+hand_over = access_log.logs_read("export", "access export",
+                                 lambda _, customer_id, *__: [customer_id])(export)

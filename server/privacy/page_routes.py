@@ -6,12 +6,11 @@ import json
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from server.audit import access_log
 from server.consent.purposes import PURPOSES
 from server.consent.schemas import CONSENT_CHANNELS
 from server.core.errors import BlackbookError
 from server.extensions import db
-from server.privacy import export, selfservice
+from server.privacy import selfservice
 
 pages = Blueprint("customer_page", __name__, url_prefix="/me", template_folder="templates")
 
@@ -58,9 +57,7 @@ def withdraw(token: str):
 def download(token: str):
     try:
         customer = selfservice.customer_of(_secret(), db.session, token)
-        data = export.export(db.session, selfservice.CUSTOMER, customer.id)
-        access_log.read(db.session, selfservice.CUSTOMER, "export", "own export",
-                        [customer.id])
+        data = selfservice.own_export(db.session, customer)
     except BlackbookError as error:
         return _failed(error)
     return Response(json.dumps(data, indent=2, ensure_ascii=False),

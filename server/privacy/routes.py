@@ -6,7 +6,6 @@ from flask import Response, current_app, render_template, request, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from server.audit import access_log
 from server.core.api import Blueprint
 from server.core.fields import Timestamp
 from server.core.paging import PageArgs
@@ -118,8 +117,7 @@ class Export(MethodView):
     def get(self, args, customer_id):
         """Everything held about the customer, as JSON, or as a page a person can read
         (`?format=html`, or `Accept: text/html`)."""
-        data = export.export(db.session, current_actor(), customer_id)
-        access_log.read(db.session, current_actor(), "export", "access export", [customer_id])
+        data = export.hand_over(db.session, current_actor(), customer_id)
         wants_html = args["format"] == "html" or (
             args["format"] is None and request.accept_mimetypes.best == "text/html")
         if wants_html:
@@ -142,10 +140,8 @@ class PageLink(MethodView):
     def post(self, _, customer_id):
         """A signed link, valid two weeks, to the customer's own page: what is held, why,
         what sharing gets them, one-click withdrawal, and their export."""
-        token, expires_at = selfservice.make_token(current_app.config["SECRET_KEY"],
-                                                   db.session, customer_id)
-        access_log.changed(db.session, current_actor(), "own page link", [customer_id],
-                           action="export")
+        token, expires_at = selfservice.page_link(current_app.config["SECRET_KEY"],
+                                                  db.session, current_actor(), customer_id)
         db.session.commit()
         return {"url": url_for("customer_page.show", token=token, _external=True),
                 "expires_at": expires_at}, 201

@@ -21,6 +21,7 @@ from server.core.actor import Actor
 from server.core.errors import Gone, NotFound
 from server.core.types import utcnow
 from server.customers.models import Customer
+from server.privacy import export
 
 LINK_DAYS = 14
 SALT = "blackbook customer page"
@@ -72,3 +73,19 @@ def withdraw(session: Session, customer: Customer, purpose: str, channel: str) -
 
 def withdrawable(state: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [slot for slot in state if slot["live"] and slot["status"] == "grant"]
+
+
+def page_link(secret: str, session: Session, actor: Actor,
+              customer_id: uuid.UUID) -> tuple[str, datetime]:
+    """`make_token`, as the API hands it out: logged as an export of the customer's data
+    by that key (the link opens everything held)."""
+    token, expires_at = make_token(secret, session, customer_id)
+    access_log.changed(session, actor, "own page link", [customer_id], action="export")
+    return token, expires_at
+
+
+def own_export(session: Session, customer: Customer) -> dict:
+    """Everything held, downloaded by the customer from their own page; logged."""
+    data = export.export(session, CUSTOMER, customer.id)
+    access_log.read(session, CUSTOMER, "export", "own export", [customer.id])
+    return data

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.audit import access_log
 from server.changelog.models import Change, ChangeCounter, ChangeRetention
 from server.core import driver
 from server.core.actor import Actor
@@ -201,3 +202,7 @@ def pull(session: Session, actor: Actor, token: str | None, limit: int) -> Page:
     items = [change_json(r.entity, r.record_id, r.op, r.version, r.reason, r.body)
              for r in rows]
     return Page(items, next_cursor, has_more, {r.customer_id for r in rows} - {None})
+
+
+# The API's way in: a page of changes, logged as one read naming its customers.
+read_page = access_log.logs_read("read", "sync pull", lambda page, *_: page.customer_ids)(pull)

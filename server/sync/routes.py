@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from server.audit import access_log
 from server.core.api import Blueprint
 from server.customers import service as customers
 from server.extensions import db
@@ -56,8 +55,7 @@ class Pull(MethodView):
 
         `If-None-Match` with the last ETag answers 304 when nothing has changed since.
         """
-        page = pulling.pull(db.session, current_actor(), args["cursor"], args["limit"])
-        access_log.read(db.session, current_actor(), "read", "sync pull", page.customer_ids)
+        page = pulling.read_page(db.session, current_actor(), args["cursor"], args["limit"])
         headers = {"ETag": f'"{page.next_cursor}"'}
         if not page.items and request.if_none_match.contains(page.next_cursor):
             return Response(status=304, headers=headers)
