@@ -3,10 +3,12 @@ and Debian's chromium through Playwright (never `playwright install`)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,9 +50,30 @@ def gunicorn(database_url: str, instance: Path, workers: int = 2,
             process.wait(5)
 
 
+# Tests that saturate both cores on purpose (the concurrent-push proof) take this lock
+# alone; browsers share it, so their bounded waits never run against a flood from the
+# other pytest-xdist worker (seen: a page not drawn within 10 s while 8 pushers ran).
+_MACHINE_LOCK = Path(tempfile.gettempdir()) / "blackbook-tests-machine.lock"
+
+
+@contextmanager
+def _machine(mode: int) -> Iterator[None]:
+    with _MACHINE_LOCK.open("a") as handle:
+        fcntl.flock(handle, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def machine_to_itself():
+    """Hold the machine alone (waits for browser tests to finish; they wait meanwhile)."""
+    return _machine(fcntl.LOCK_EX)
+
+
 @contextmanager
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
+    with _machine(fcntl.LOCK_SH), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.factories import make_customer, make_note, make_request, make_tablet
-from tests.servers import gunicorn
+from tests.servers import gunicorn, machine_to_itself
 from tests.sync.helpers import mutation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres_only]
@@ -113,7 +113,8 @@ def test_concurrent_pushes_on_shared_records_never_deadlock(world, session, data
                         with lock:
                             failures.append(str(result["errors"]))
 
-    with gunicorn(database_url, tmp_path / "instance", workers=4, log=log) as base:
+    with machine_to_itself(), gunicorn(database_url, tmp_path / "instance", workers=4,
+                                       log=log) as base:
         deadline = time.monotonic() + SECONDS
         threads = [threading.Thread(target=pusher, args=(n, base, deadline))
                    for n in range(PUSHERS)]
