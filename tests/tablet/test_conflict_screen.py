@@ -96,6 +96,8 @@ def test_keep_mine_on_a_note_deleted_while_i_changed_it_brings_it_back(
         tray.get_by_text("Someone deleted this note (Ada Byron) while you were changing "
                          "it").wait_for()
         tray.get_by_text("Your note: “Likes navy, size 38”").wait_for()
+        page_b.set_viewport_size({"width": 768, "height": 1024})  # the tablet upright
+        shot(page_b, "16-note-deleted-meanwhile")
         button = tray.get_by_role("button", name="Keep mine (bring it back)")
         box = button.bounding_box()
         assert box["height"] >= 44 and box["width"] >= 44
