@@ -364,8 +364,9 @@ def _deleted_meanwhile(store: LocalStore, row: OutboxRow, keep: str) -> str | No
         _let_go(store, row)
         return None
     shown = store.shown(row.entity, row.record_id) or {}
+    # What it held at this edit (later queued edits follow it), not the latest view.
     fields = {name: shown.get(name) for name in _NOTE_CREATED_FROM
-              if shown.get(name) is not None}
+              if shown.get(name) is not None} | row.fields
     mutation_id, record_id = str(uuid.uuid4()), str(uuid.uuid4())
     _set(store, row, mutation_id=mutation_id, record_id=record_id, fields=dumps(fields),
          creates=1, base_version=None, seen=None, state="pending", conflicts=None, theirs=None)

@@ -382,8 +382,9 @@ async function deletedMeanwhile(local, tx, changes, row, keep) {
   if (keep === "theirs") { await letGo(local, tx, changes, row); return null; }
   const cached = await local.cached(tx, row.entity, row.record_id);
   const shown = (cached && cached.body) || {};
-  const fields = Object.fromEntries(NOTE_CREATED_FROM.filter((name) => shown[name] != null)
-    .map((name) => [name, shown[name]]));
+  // What it held at this edit (later queued edits follow it), not the latest view.
+  const fields = { ...Object.fromEntries(NOTE_CREATED_FROM.filter((name) => shown[name] != null)
+    .map((name) => [name, shown[name]])), ...row.fields };
   const [mutationId, recordId] = [crypto.randomUUID(), crypto.randomUUID()];
   const outbox = tx.objectStore("outbox");
   for (const later of await local.outboxFor(tx, row.entity, row.record_id)) {
